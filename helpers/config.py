@@ -1,0 +1,115 @@
+"""Profiles and per-lab settings: one notebook, three sizes.
+
+Introduced in lab 01. A lab calls `resolve("01_sanity_checks", profile=profile, ...)` with its
+parameters cell's values and gets a `LabConfig`. A profile sets the defaults; an explicit
+parameter (not None) overrides them. Unknown names are errors that list the valid ones.
+
+- `smoke`: seconds on a CPU; a few thousand real images. Tests and CI.
+- `quick`: minutes on a 2-core CPU, Fashion-MNIST. The default without a GPU.
+- `full`: the published recipes on CIFAR-10. The default on a GPU.
+- `auto`: `$LABS_PROFILE` if set, else `full` on CUDA, else `quick`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from helpers.errors import LabError, did_you_mean
+
+PROFILES = ("smoke", "quick", "full")
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """Everything a lab's run depends on. Printed at the top of a lab; saved with its results."""
+
+    lab: str
+    profile: str
+    dataset: str = "fashion-mnist"
+    epochs: int = 2
+    batch_size: int = 128
+    lr: float = 0.01  # SGD, as in the Duke ECE 661 assignment
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    train_size: int | None = None  # None: the whole training split
+    val_size: int = 10_000  # held out of the training set, seeded
+    test_size: int | None = None  # None: the whole test set
+    seed: int = 0
+    device: str = "auto"
+    data_dir: Path = field(default_factory=lambda: default_dir("LABS_DATA_DIR", "data"))
+    results_dir: Path = field(default_factory=lambda: default_dir("LABS_RESULTS_DIR", "results"))
+    started: float = field(default_factory=time.time, repr=False, compare=False)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.pop("started")
+        return {k: str(v) if isinstance(v, Path) else v for k, v in d.items()}
+
+
+# Profile defaults, then per-lab changes. Why each value:
+PROFILE_DEFAULTS: dict[str, dict] = {
+    # a few thousand real images, so a smoke run still learns far above chance in seconds
+    "smoke": dict(train_size=4000, val_size=1000, test_size=1000, epochs=2, batch_size=64),
+    # all of Fashion-MNIST (50k/10k/10k): minutes per lab on 2 cores
+    "quick": dict(val_size=10_000, epochs=5),
+    # CIFAR-10 split 40k/10k/10k as in the TU Wien assignment
+    "full": dict(dataset="cifar10", val_size=10_000, epochs=30),
+}
+
+LAB_SETTINGS: dict[str, dict[str, dict]] = {
+    # Duke ECE 661 lab 1: SimpleNN, SGD 0.01, momentum 0.9, 30 epochs on CIFAR-10
+    "01_sanity_checks": {
+        "smoke": dict(epochs=3, lr=0.05),
+        "quick": dict(epochs=8, lr=0.05),
+        "full": dict(epochs=30, lr=0.01),
+    },
+}
+
+
+def default_dir(env: str, name: str) -> Path:
+    """`$env` if set, else `<repo>/<name>`: the same place whatever the notebook's cwd."""
+    return Path(os.environ.get(env) or REPO / name)
+
+
+def resolve_profile(profile: str | None = "auto") -> str:
+    """`auto` becomes `$LABS_PROFILE`, else `full` on CUDA, else `quick`."""
+    name = (profile or "auto").strip().lower()
+    if name == "auto":
+        name = os.environ.get("LABS_PROFILE", "").strip().lower()
+        if name and name not in PROFILES:
+            raise LabError(
+                f"LABS_PROFILE={name!r} is not a profile. Valid: {', '.join(PROFILES)}." + did_you_mean(name, PROFILES)
+            )
+        name = name or ("full" if torch.cuda.is_available() else "quick")
+    if name not in PROFILES:
+        raise LabError(
+            f"Unknown profile {profile!r}. Valid: {', '.join(PROFILES)} or auto." + did_you_mean(name, PROFILES)
+        )
+    return name
+
+
+def resolve(lab: str, profile: str | None = "auto", **overrides) -> LabConfig:
+    """The settings of `lab` in `profile`, with every non-None override applied."""
+    if lab not in LAB_SETTINGS:
+        raise LabError(f"Unknown lab {lab!r}. Known labs: {', '.join(LAB_SETTINGS)}." + did_you_mean(lab, LAB_SETTINGS))
+    name = resolve_profile(profile)
+    valid = [f.name for f in dataclasses.fields(LabConfig) if f.name not in ("lab", "profile", "started")]
+    unknown = sorted(set(overrides) - set(valid))
+    if unknown:
+        raise LabError(
+            f"Unknown setting(s) {', '.join(unknown)} for {lab}. Valid: {', '.join(valid)}."
+            + did_you_mean(unknown[0], valid)
+        )
+    settings = {**PROFILE_DEFAULTS[name], **LAB_SETTINGS[lab].get(name, {})}
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    for key in ("data_dir", "results_dir"):
+        if key in settings:
+            settings[key] = Path(settings[key])
+    return LabConfig(lab=lab, profile=name, **settings)

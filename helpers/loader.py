@@ -1,0 +1,136 @@
+"""`Loader`: a whole split held on the device, shuffled and augmented a batch at a time.
+
+Introduced in lab 01; augmentation is the subject of lab 03. It acts like a DataLoader
+(`len`, `iter`, yields `(images, labels)`), but the uint8 images already sit on the target
+device and each batch is cropped, flipped and normalized with tensor ops: no per-image Python
+and no PIL in the hot loop (see benchmarks/loader.py for what that buys).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from helpers.data import Split
+from helpers.errors import LabError
+
+PADDING_MODES = ("zeros", "reflect")
+
+
+@dataclass(frozen=True)
+class Augment:
+    """Which augmentations a Loader applies to each training batch (lab 03)."""
+
+    crop_padding: int = 0  # random crop back to the original size after padding each side (4: the Duke report)
+    padding_mode: str = "zeros"  # or "reflect" (the TAMU report's choice)
+    flip: bool = False  # random horizontal flip, each image with probability 1/2
+    alternating_flip: bool = False  # airbench: flip a fixed half one epoch, the other half the next
+    p: float = 1.0  # probability that an image is augmented at all (the TU Wien report's knob)
+
+    def __post_init__(self):
+        if self.padding_mode not in PADDING_MODES:
+            raise LabError(f"Unknown padding_mode {self.padding_mode!r}. Valid: {', '.join(PADDING_MODES)}.")
+        if self.crop_padding < 0:
+            raise LabError(f"crop_padding must be >= 0, got {self.crop_padding}.")
+        if not 0.0 <= self.p <= 1.0:
+            raise LabError(f"p is a probability and must be in [0, 1], got {self.p}.")
+        if self.flip and self.alternating_flip:
+            raise LabError("Choose flip=True or alternating_flip=True, not both.")
+
+
+def random_crop(x: torch.Tensor, padding: int, mode: str = "zeros", generator=None) -> torch.Tensor:
+    """Pad each side by `padding`, then crop every image at its own random offset.
+
+    x: (B, C, H, W), any dtype. One gather for the whole batch.
+    """
+    if padding == 0:
+        return x
+    B, C, H, W = x.shape
+    xp = F.pad(x, (padding,) * 4, mode="constant" if mode == "zeros" else mode)  # (B, C, H+2p, W+2p)
+    dy = torch.randint(0, 2 * padding + 1, (B, 1), generator=generator, device=x.device)
+    dx = torch.randint(0, 2 * padding + 1, (B, 1), generator=generator, device=x.device)
+    rows = dy + torch.arange(H, device=x.device)  # (B, H)
+    cols = dx + torch.arange(W, device=x.device)  # (B, W)
+    b = torch.arange(B, device=x.device)[:, None, None, None]
+    c = torch.arange(C, device=x.device)[None, :, None, None]
+    return xp[b, c, rows[:, None, :, None], cols[:, None, None, :]]  # (B, C, H, W)
+
+
+def flip_where(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mirror the images where `mask` (B,) is True."""
+    return torch.where(mask[:, None, None, None], x.flip(-1), x)
+
+
+class Loader:
+    """Batches of (normalized float images, labels) from a Split held on `device`.
+
+    train = Loader(train_split, batch_size=128, shuffle=True, augment=Augment(4, flip=True))
+    for x, y in train: ...   # x: (B, C, H, W) float32 on the device, y: (B,) int64
+    """
+
+    def __init__(self, data: Split, *, batch_size: int = 128, shuffle: bool = False,
+                 augment: Augment | None = None, device: str | torch.device = "cpu", seed: int = 0,
+                 drop_last: bool = False, channels_last: bool = False):  # fmt: skip
+        if batch_size < 1:
+            raise LabError(f"batch_size must be a positive integer, got {batch_size}.")
+        self.device = torch.device(device)
+        self.images = data.images.to(self.device)  # (N, C, H, W) uint8, stays there
+        self.labels = data.labels.to(self.device)  # (N,)
+        self.classes = data.classes
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
+        self.augment = augment
+        self.channels_last = channels_last
+        std = torch.tensor(data.std, device=self.device).view(1, -1, 1, 1)
+        mean = torch.tensor(data.mean, device=self.device).view(1, -1, 1, 1)
+        self.scale, self.shift = 1 / (255 * std), -mean / std  # x/255 - mean) / std as one FMA
+        self.generator = torch.Generator(self.device).manual_seed(seed)
+        self.epoch = 0
+        # alternating flip: each image's flip in even epochs, fixed once; odd epochs flip the rest
+        self.flip_base = torch.rand(len(self.labels), generator=self.generator, device=self.device) < 0.5
+
+    def __len__(self) -> int:
+        n = len(self.labels) / self.batch_size
+        return math.floor(n) if self.drop_last else math.ceil(n)
+
+    def __iter__(self):
+        n = len(self.labels)
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator, device=self.device)
+        else:
+            order = torch.arange(n, device=self.device)
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        for i in range(len(self)):
+            index = order[i * self.batch_size : (i + 1) * self.batch_size]
+            x = self.images[index]  # (B, C, H, W) uint8
+            if self.augment is not None:
+                x = self.augment_batch(x, index, epoch)
+            yield self.normalize(x), self.labels[index]
+
+    def augment_batch(self, x: torch.Tensor, index: torch.Tensor, epoch: int) -> torch.Tensor:
+        """Crop and flip a uint8 batch; with p < 1 some images pass through untouched."""
+        a, g = self.augment, self.generator
+        out = random_crop(x, a.crop_padding, a.padding_mode, g)
+        if a.flip:
+            out = flip_where(out, torch.rand(len(x), generator=g, device=x.device) < 0.5)
+        elif a.alternating_flip:
+            out = flip_where(out, self.flip_base[index] ^ bool(epoch % 2))
+        if a.p < 1.0:
+            keep = torch.rand(len(x), generator=g, device=x.device) >= a.p
+            out = torch.where(keep[:, None, None, None], x, out)
+        return out
+
+    def normalize(self, x: torch.Tensor) -> torch.Tensor:
+        """uint8 (B, C, H, W) -> float32, standardized per channel."""
+        x = x.float().mul_(self.scale).add_(self.shift)
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+    def state_dict(self) -> dict:
+        """Where the shuffling stands, so a resumed run sees the same batches."""
+        return {"epoch": self.epoch, "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch = state["epoch"]
+        self.generator.set_state(state["generator"])

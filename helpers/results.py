@@ -1,0 +1,67 @@
+"""Recording a lab's results: one JSON file per lab, one schema for every lab.
+
+Introduced in lab 01: the last cell of every lab calls `record(...)`, which writes
+`<results_dir>/<lab>.json`. The runner prints them as a table; the course report reads them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import torch
+
+from helpers import runtime
+from helpers.config import LabConfig
+from helpers.errors import LabError
+from helpers.models.simple import count_parameters
+
+SCHEMA = ("lab", "profile", "dataset", "seed", "metrics", "epochs", "train_seconds", "total_seconds",
+          "params", "peak_memory_mib", "device", "versions", "config", "history", "status")  # fmt: skip
+
+
+def record(cfg: LabConfig, *, metrics: dict[str, float], model: torch.nn.Module | None = None,
+           history=None, train_seconds: float = math.nan, device: torch.device | None = None,
+           extra: dict | None = None) -> Path:  # fmt: skip
+    """Write this lab's results to `<cfg.results_dir>/<cfg.lab>.json` and return the path.
+
+    metrics: fractions, e.g. {"val_top1": 0.87, "test_top1": 0.86}; `val_top1` is required.
+    """
+    if "val_top1" not in metrics:
+        raise LabError(f"metrics must include 'val_top1'; got {sorted(metrics)}.")
+    for key, value in metrics.items():
+        if "top" in key and not 0.0 <= value <= 1.0:
+            raise LabError(f"metric {key}={value} is not a fraction in [0, 1] (pass 0.87, not 87).")
+    device = device or (next(model.parameters()).device if model is not None else torch.device("cpu"))
+    result = {
+        "lab": cfg.lab,
+        "profile": cfg.profile,
+        "dataset": cfg.dataset,
+        "seed": cfg.seed,
+        "metrics": {k: float(v) for k, v in metrics.items()},
+        "epochs": len(history) if history is not None else cfg.epochs,
+        "train_seconds": round(float(train_seconds), 2),
+        "total_seconds": round(time.time() - cfg.started, 2),
+        "params": count_parameters(model) if model is not None else None,
+        "peak_memory_mib": round(runtime.peak_memory_mib(device), 1),
+        "device": f"{device.type}: {runtime.device_name(device)}",
+        "versions": runtime.versions(),
+        "config": cfg.to_dict(),
+        "history": history.rows if history is not None else [],
+        "status": history.status if history is not None else "ok",
+        **(extra or {}),
+    }
+    path = Path(cfg.results_dir) / f"{cfg.lab}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result, indent=1, default=str))
+    os.replace(tmp, path)
+    return path
+
+
+def load(path: str | Path) -> dict:
+    """Read one lab's results file."""
+    return json.loads(Path(path).read_text())
