@@ -99,7 +99,10 @@ def load(name: str, data_dir: str | Path | None = None, *, download: bool | None
     if name == "cifar10":
         return _cached(cache, lambda: _cifar10(data_dir, download))
     if cache.exists():  # a name imported with `python -m helpers data import`
-        return _cached(cache, None)
+        try:
+            return read_cache(cache)
+        except LabError as err:
+            raise LabError(f"{err} Import it again: python -m helpers data import {name} PATH") from None
     raise LabError(
         f"Unknown dataset {name!r}. Valid: {', '.join(BUILTIN)}, folder:PATH, or a name imported "
         f"with `python -m helpers data import NAME PATH` (none named {name!r} in {data_dir})."
@@ -119,11 +122,7 @@ def _cached(path: Path, build) -> Dataset:
         try:
             return read_cache(path)
         except LabError as err:
-            if build is None:
-                raise
             warnings.warn(f"{err} Rebuilding it from the sources.", stacklevel=3)
-    if build is None:
-        raise LabError(f"No dataset cache at {path}.")
     ds = build()
     write_cache(ds, path)
     return ds
@@ -315,29 +314,29 @@ def from_folder(path: str | Path, name: str | None = None) -> Dataset:
 
 
 def _read_images(folder: Path, classes: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-    from torchvision.io import ImageReadMode, decode_image, read_file
+    from PIL import Image, UnidentifiedImageError
 
     images, labels, shape = [], [], None
     for label, cls in enumerate(classes):
         files = sorted(p for p in (folder / cls).glob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
         for file in files:
             try:
-                img = decode_image(read_file(str(file)), mode=ImageReadMode.UNCHANGED)
-            except RuntimeError as err:
+                with Image.open(file) as im:
+                    img = np.asarray(im.convert("L" if im.mode in ("L", "I;16", "1") else "RGB"))
+            except (OSError, UnidentifiedImageError) as err:
                 raise LabError(f"Cannot decode image {file}: {err}") from None
-            if img.shape[0] == 4:
-                img = img[:3]
+            img = img[:, :, None] if img.ndim == 2 else img  # (H, W, C)
             shape = shape or img.shape
             if img.shape != shape:
                 raise LabError(
-                    f"{file} is {tuple(img.shape)} but earlier images are {tuple(shape)}; "
+                    f"{file} is {img.shape[1]}x{img.shape[0]} but earlier images are {shape[1]}x{shape[0]}; "
                     "resize the images to one size first."
                 )
             images.append(img)
             labels.append(label)
     if not images:
         raise LabError(f"No images (.jpg, .jpeg, .png) under {folder}.")
-    return torch.stack(images), torch.tensor(labels)
+    return torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).contiguous(), torch.tensor(labels)
 
 
 def synthetic(n_train: int = 2000, n_test: int = 500, classes: int = 10, channels: int = 3, seed: int = 0):

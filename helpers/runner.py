@@ -67,7 +67,10 @@ def declared_parameters(notebook: Path) -> dict:
     """The names and defaults in the notebook's `parameters` cell."""
     import papermill
 
-    params = papermill.inspect_notebook(str(notebook))
+    try:
+        params = papermill.inspect_notebook(str(notebook))
+    except Exception as err:  # not JSON, not a notebook, no kernel named
+        raise LabError(f"Cannot read the parameters of {notebook}: {err}") from None
     if not params:
         raise LabError(f"{notebook} has no cell tagged 'parameters'; papermill cannot set its parameters.")
     return params

@@ -1,0 +1,148 @@
+"""Loader: a crop is a crop, a flip is a flip, labels travel with their images, and it is seeded."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from helpers.data import Split
+from helpers.errors import LabError
+from helpers.loader import Augment, Loader, random_crop
+
+
+def marked_split(n: int = 64, size: int = 8) -> Split:
+    """Image i has every pixel = i + 1 (never 0, so zero padding is visible) and label i."""
+    images = (torch.arange(n, dtype=torch.uint8) + 1).view(n, 1, 1, 1).expand(n, 1, size, size).clone()
+    return Split(images, torch.arange(n), [str(i) for i in range(n)], (0.0,), (1 / 255,))
+
+
+def ramp_split(n: int = 16, size: int = 8) -> Split:
+    """Images whose pixels all differ (value = row * size + col + 1), so every shift and flip shows."""
+    img = (torch.arange(size * size, dtype=torch.uint8) + 1).view(1, 1, size, size)
+    return Split(img.repeat(n, 3, 1, 1), torch.arange(n), [], (0.0,) * 3, (1 / 255,) * 3)
+
+
+def raw(loader: Loader):
+    """Batches as the original uint8 values (the test splits use mean 0, std 1/255)."""
+    for x, y in loader:
+        yield x.round().to(torch.int64), y
+
+
+def windows(img: torch.Tensor, pad: int, mode: str) -> list[torch.Tensor]:
+    padded = F.pad(img[None].float(), (pad,) * 4, mode="constant" if mode == "zeros" else mode)[0].long()
+    H, W = img.shape[-2:]
+    return [padded[:, dy : dy + H, dx : dx + W] for dy in range(2 * pad + 1) for dx in range(2 * pad + 1)]
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect"])
+def test_a_crop_is_a_crop(mode):
+    split = ramp_split()
+    loader = Loader(split, batch_size=16, augment=Augment(crop_padding=2, padding_mode=mode), seed=3)
+    x, _ = next(raw(loader))
+    original = split.images[0].long()
+    candidates = windows(original, 2, mode)
+    offsets = [next(i for i, w in enumerate(candidates) if torch.equal(w, out)) for out in x]  # each is a window
+    assert len(set(offsets)) > 4  # and the offsets vary across the batch
+
+
+def test_random_crop_works_on_any_dtype_and_zero_padding_enters():
+    x = torch.arange(2 * 1 * 4 * 4).view(2, 1, 4, 4) + 1
+    out = random_crop(x, 4, "zeros", torch.Generator().manual_seed(0))
+    assert out.shape == x.shape
+    assert (out == 0).any()  # with padding 4 on a 4x4 image, some crops must reach the zeros
+
+
+def test_a_flip_is_a_flip_and_about_half_are_flipped():
+    split = ramp_split(n=400)
+    x, _ = next(raw(Loader(split, batch_size=400, augment=Augment(flip=True), seed=0)))
+    original = split.images[0].long()
+    flipped = [torch.equal(out, original.flip(-1)) for out in x]
+    unchanged = [torch.equal(out, original) for out in x]
+    assert all(f or u for f, u in zip(flipped, unchanged, strict=True))
+    assert 150 < sum(flipped) < 250
+
+
+def test_labels_travel_with_their_images():
+    split = marked_split(n=100)
+    loader = Loader(split, batch_size=32, shuffle=True, augment=Augment(crop_padding=4, flip=True), seed=1)
+    seen = []
+    for x, y in raw(loader):
+        for img, label in zip(x, y, strict=True):
+            values = img[img != 0].unique()  # crop padding adds zeros; everything else is the image's value
+            assert values.tolist() == [label.item() + 1]
+        seen += y.tolist()
+    assert sorted(seen) == list(range(100))  # every image exactly once per epoch
+    assert seen != list(range(100))  # shuffled
+
+
+def test_alternating_flip_flips_each_image_every_other_epoch():
+    split = ramp_split(n=64)
+    loader = Loader(split, batch_size=64, augment=Augment(alternating_flip=True), seed=0)
+    original = split.images[0].long()
+    epochs = [[torch.equal(img, original.flip(-1)) for img in next(raw(loader))[0]] for _ in range(3)]
+    assert all(a != b for a, b in zip(epochs[0], epochs[1], strict=True))  # each image flips state
+    assert epochs[0] == epochs[2]
+    assert 16 < sum(epochs[0]) < 48
+
+
+def test_augmentation_probability():
+    split = ramp_split(n=200)
+    original = split.images[0].long()
+    for p, lo, hi in ((0.0, 200, 200), (0.5, 60, 140)):
+        x, _ = next(raw(Loader(split, batch_size=200, augment=Augment(crop_padding=2, p=p), seed=0)))
+        untouched = sum(torch.equal(img, original) for img in x)
+        assert lo <= untouched <= hi, (p, untouched)
+
+
+def test_normalization_standardizes_each_channel(fmnist):
+    split = fmnist.train.subset(torch.arange(20_000))
+    x = torch.cat([x for x, _ in Loader(split, batch_size=5000)])
+    assert x.dtype == torch.float32 and x.shape == (20_000, 1, 32, 32)
+    assert abs(x.mean().item()) < 0.02 and abs(x.std().item() - 1) < 0.02
+
+
+def test_len_batches_and_drop_last():
+    split = marked_split(n=70)
+    assert len(Loader(split, batch_size=32)) == 3
+    assert [len(y) for _, y in Loader(split, batch_size=32)] == [32, 32, 6]
+    assert len(Loader(split, batch_size=32, drop_last=True)) == 2
+    assert [len(y) for _, y in Loader(split, batch_size=32, drop_last=True)] == [32, 32]
+
+
+def test_seeded_and_resumable():
+    split = marked_split(n=50)
+    aug = Augment(crop_padding=2, flip=True)
+    a = Loader(split, batch_size=10, shuffle=True, augment=aug, seed=7)
+    b = Loader(split, batch_size=10, shuffle=True, augment=aug, seed=7)
+    c = Loader(split, batch_size=10, shuffle=True, augment=aug, seed=8)
+    first = [y.tolist() for _, y in a]
+    assert first == [y.tolist() for _, y in b] and first != [y.tolist() for _, y in c]
+    state = a.state_dict()
+    expected = [x for x, _ in a]
+    b.load_state_dict(state)
+    assert all(torch.equal(u, v) for u, v in zip(expected, [x for x, _ in b], strict=True))
+
+
+def test_channels_last_output():
+    x, _ = next(iter(Loader(ramp_split(), batch_size=4, channels_last=True)))
+    assert x.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(padding_mode="mirror"), "zeros, reflect"),
+        (dict(p=1.5), "probability"),
+        (dict(crop_padding=-1), ">= 0"),
+        (dict(flip=True, alternating_flip=True), "not both"),
+    ],
+)
+def test_bad_augment_settings(kwargs, match):
+    with pytest.raises(LabError, match=match):
+        Augment(**kwargs)
+
+
+def test_bad_batch_size():
+    with pytest.raises(LabError, match="positive"):
+        Loader(marked_split(), batch_size=0)

@@ -1,0 +1,69 @@
+"""The repository itself: pins in one place, clean notebooks with parameters, lint."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "labs").glob("*.ipynb")) + sorted((REPO / "notebooks").glob("*.ipynb"))
+REQUIRED = ["torch", "torchvision", "jupyterlab", "ipykernel", "papermill", "nbval", "matplotlib", "seaborn",
+            "ipywidgets", "tqdm", "scikit-learn", "pytest", "ruff"]  # fmt: skip
+
+
+def pins() -> dict[str, str]:
+    lines = (REPO / "requirements.txt").read_text().splitlines()
+    entries = [line.split("#")[0].strip() for line in lines]
+    return dict(e.split("==", 1) for e in entries if e)
+
+
+def test_requirements_pin_exact_versions():
+    found = pins()
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        entry = line.split("#")[0].strip()
+        assert not entry or re.fullmatch(r"[A-Za-z0-9_.\-]+==[0-9][A-Za-z0-9.+]*", entry), f"not an exact pin: {line}"
+    assert set(REQUIRED) <= set(found), f"missing: {set(REQUIRED) - set(found)}"
+    assert (found["torch"], found["torchvision"]) == ("2.14.1", "0.29.1")
+
+
+def test_installed_versions_match_the_pins():
+    from importlib.metadata import version
+
+    drift = {name: (pin, version(name)) for name, pin in pins().items() if version(name).split("+")[0] != pin}
+    assert not drift, f"installed versions differ from requirements.txt: {drift}"
+
+
+def test_environment_yml_installs_requirements_txt():
+    text = (REPO / "environment.yml").read_text()
+    assert "python=3.11" in text and "-r requirements.txt" in text
+    assert not re.search(r"^\s*-\s*(torch|torchvision|papermill)\b", text, re.M), "pins belong in requirements.txt"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebooks_hold_no_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert not [c for c in code if c.outputs or c.execution_count], "clear outputs before committing"
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "labs").glob("*.ipynb")), ids=lambda p: p.name)
+def test_labs_have_a_parameters_cell_with_the_standard_names(path):
+    nb = nbformat.read(path, as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1
+    for name in ("profile", "dataset", "epochs", "seed", "device", "data_dir", "results_dir"):
+        assert re.search(rf"^{name} = ", cells[0].source, re.M), f"parameters cell lacks {name}"
+
+
+def test_ruff_lint_and_format():
+    ruff = shutil.which("ruff") or str(Path(__import__("sys").executable).parent / "ruff")
+    check = subprocess.run([ruff, "check", "."], cwd=REPO, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    fmt = subprocess.run([ruff, "format", "--check", "."], cwd=REPO, capture_output=True, text=True)
+    assert fmt.returncode == 0, fmt.stdout

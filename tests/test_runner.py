@@ -1,0 +1,110 @@
+"""The runner and the command line, end to end: lab 01 in the smoke profile on real Fashion-MNIST."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from helpers import runner
+from helpers.results import SCHEMA
+
+REPO = runner.REPO
+
+
+def cli(*args, cwd=REPO):
+    return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def lab01(tmp_path_factory, fmnist):
+    out = tmp_path_factory.mktemp("executed")
+    proc = cli("run", "01", "--profile", "smoke", "--out", str(out))
+    return proc, out
+
+
+def test_lab01_smoke_through_the_runner(lab01):
+    proc, out = lab01
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "01_sanity_checks  ok" in proc.stdout
+    result = json.loads((out / "01_sanity_checks.json").read_text())
+    assert set(SCHEMA) <= set(result)
+    assert result["profile"] == "smoke" and result["dataset"] == "fashion-mnist"
+    metrics = result["metrics"]
+    assert metrics["val_top1"] > 0.6, "real Fashion-MNIST: chance is 0.10"
+    assert metrics["test_top1"] > 0.6 and 0 <= metrics["val_top5"] <= 1
+    assert result["params"] == 81_630  # SimpleNN with a 1-channel first conv
+    assert result["epochs"] == len(result["history"]) > 0
+    assert result["peak_memory_mib"] > 0 and result["train_seconds"] > 0
+
+
+def test_executed_lab01_holds_outputs_and_no_errors(lab01):
+    _, out = lab01
+    nb = nbformat.read(out / "01_sanity_checks.ipynb", as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert outputs and not [o for o in outputs if o.output_type == "error"]
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and 'profile = "smoke"' in injected[0].source
+
+
+def test_unknown_parameter_is_refused_with_the_valid_ones(tmp_path):
+    proc = cli("run", "01", "--profile", "smoke", "--out", str(tmp_path), "-p", "epoch=2")
+    assert proc.returncode == 2
+    assert "has no parameter 'epoch'" in proc.stderr and "Valid: profile, dataset, epochs" in proc.stderr
+    assert "Did you mean 'epochs'" in proc.stderr and "Traceback" not in proc.stderr
+    assert not list(tmp_path.iterdir())  # refused before running anything
+
+
+def test_unknown_lab_and_profile(tmp_path):
+    proc = cli("run", "99", "--out", str(tmp_path))
+    assert proc.returncode == 2 and "No lab named '99'. Labs: 01_sanity_checks" in proc.stderr
+    proc = cli("run", "01", "--profile", "fast", "--out", str(tmp_path))
+    assert proc.returncode == 2 and "Unknown profile 'fast'" in proc.stderr
+
+
+def notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    params = nbformat.v4.new_code_cell('profile = "auto"\nresults_dir = None')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params] + [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_failing_notebook_fails_the_run_and_names_the_cell(tmp_path):
+    path = notebook(tmp_path / "99_broken.ipynb", "x = 1", "raise ValueError('boom')")
+    proc = cli("run", str(path), "--profile", "smoke", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert "99_broken  failed" in proc.stdout and "ValueError: boom" in proc.stdout
+    assert (tmp_path / "out" / "99_broken.ipynb").exists()
+
+
+def test_timeout_stops_a_notebook(tmp_path):
+    path = notebook(tmp_path / "98_slow.ipynb", "import time\ntime.sleep(60)")
+    proc = cli("run", str(path), "--profile", "smoke", "--out", str(tmp_path / "out"), "--timeout", "8")
+    assert proc.returncode == 1 and "98_slow  timeout" in proc.stdout
+
+
+def test_a_corrupt_notebook_is_a_clear_error(tmp_path):
+    path = tmp_path / "97_corrupt.ipynb"
+    path.write_text("{ not json")
+    proc = cli("run", str(path), "--profile", "smoke", "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "Cannot read the parameters" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_data_cli_info_and_import(tmp_path):
+    from conftest import write_image_folder
+
+    tree = write_image_folder(tmp_path / "tree")
+    proc = cli("data", "import", "pets", str(tree), "--data-dir", str(tmp_path / "d"))
+    assert proc.returncode == 0, proc.stderr
+    proc = cli("data", "info", "pets", "--data-dir", str(tmp_path / "d"))
+    assert "pets: 12 train + 12 test images, 3x32x32, 3 classes" in proc.stdout and str(tree) in proc.stdout
+    proc = cli("data", "import", "cifar10", str(tree), "--data-dir", str(tmp_path / "d"))
+    assert proc.returncode == 2 and "import it under another name" in proc.stderr
+    proc = cli("data", "info", "imagenet", "--data-dir", str(tmp_path / "d"))
+    assert proc.returncode == 2 and "Unknown dataset 'imagenet'" in proc.stderr and "Traceback" not in proc.stderr
