@@ -13,38 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import time
 
 import torch
-from PIL import Image
-from torchvision import transforms
 
 from helpers import data, runtime
-from helpers.loader import Augment, Loader
-
-
-class PILDataset(torch.utils.data.Dataset):
-    """What torchvision's CIFAR10/FashionMNIST datasets do per item: array -> PIL -> transforms."""
-
-    def __init__(self, split: data.Split, transform):
-        self.images = split.images.permute(0, 2, 3, 1).squeeze(-1).numpy()  # (N, H, W[, C])
-        self.labels = split.labels
-        self.transform = transform
-
-    def __len__(self):
-        return len(self.labels)
-
-    def __getitem__(self, i):
-        return self.transform(Image.fromarray(self.images[i])), self.labels[i]
-
-
-def images_per_second(batches, device) -> float:
-    n, start = 0, time.perf_counter()
-    for x, y in batches:
-        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-        n += len(y)
-    runtime.synchronize(device)
-    return n / (time.perf_counter() - start)
+from helpers.loader import Augment, Loader, PILDataset, images_per_second, pil_transforms
 
 
 def main():
@@ -64,12 +37,7 @@ def main():
     next(iter(loader))  # warm-up
     ours = max(images_per_second(loader, device) for _ in range(3))
 
-    pil = transforms.Compose([
-        transforms.RandomCrop(32, padding=4),
-        transforms.RandomHorizontalFlip(),
-        transforms.ToTensor(),
-        transforms.Normalize(ds.train.mean, ds.train.std),
-    ])  # fmt: skip
+    pil = pil_transforms(split, crop_padding=4, flip=True)
     baseline = {}
     for workers in sorted({0, os.cpu_count() or 1}):
         dl = torch.utils.data.DataLoader(PILDataset(split, pil), batch_size=bs, shuffle=True, num_workers=workers,

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from helpers import runtime
 from helpers.errors import LabError, did_you_mean
 
 BUILTIN = ("cifar10", "fashion-mnist", "synthetic")
@@ -130,7 +131,6 @@ def _cached(path: Path, build) -> Dataset:
 
 def write_cache(ds: Dataset, path: Path) -> None:
     """Save a dataset as one file, atomically (a crash never leaves half a cache behind)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = [ds.train.images, ds.train.labels, ds.test.images, ds.test.labels]
     payload = {
         "format": CACHE_FORMAT,
@@ -142,14 +142,7 @@ def write_cache(ds: Dataset, path: Path) -> None:
         "tensors": tensors,
         "checksum": _checksum(tensors),
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(payload, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    runtime.atomic_write(path, lambda tmp: torch.save(payload, tmp))
 
 
 def read_cache(path: Path) -> Dataset:

@@ -9,6 +9,7 @@ and no PIL in the hot loop (see benchmarks/loader.py for what that buys).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -134,3 +135,48 @@ class Loader:
     def load_state_dict(self, state: dict) -> None:
         self.epoch = state["epoch"]
         self.generator.set_state(state["generator"])
+
+
+# ---------------------------------------------------------------- the baseline it replaces
+
+
+class PILDataset(torch.utils.data.Dataset):
+    """The usual torchvision pipeline, per image: array -> PIL image -> `transform` (lab 03).
+
+    What torchvision's CIFAR10 and FashionMNIST datasets do; kept for the comparison in lab 03
+    and benchmarks/loader.py.
+    """
+
+    def __init__(self, data: Split, transform):
+        self.images = data.images.permute(0, 2, 3, 1).squeeze(-1).numpy()  # (N, H, W[, C])
+        self.labels = data.labels
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i):
+        from PIL import Image
+
+        return self.transform(Image.fromarray(self.images[i])), self.labels[i]
+
+
+def pil_transforms(data: Split, crop_padding: int = 4, flip: bool = True):
+    """torchvision transforms doing what `Augment(crop_padding, flip=flip)` plus normalization do."""
+    from torchvision import transforms
+
+    steps = [transforms.RandomCrop(data.images.shape[-1], padding=crop_padding)] if crop_padding else []
+    steps += [transforms.RandomHorizontalFlip()] if flip else []
+    return transforms.Compose([*steps, transforms.ToTensor(), transforms.Normalize(data.mean, data.std)])
+
+
+def images_per_second(batches, device: torch.device) -> float:
+    """Consume one epoch of (x, y) batches, moving them to `device`; images per second."""
+    from helpers import runtime
+
+    n, start = 0, time.perf_counter()
+    for x, y in batches:
+        x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        n += len(y)
+    runtime.synchronize(device)
+    return n / (time.perf_counter() - start)

@@ -45,7 +45,7 @@ def show_images(images: torch.Tensor, labels=None, classes=None, ncols: int = 8,
         if i >= n:
             continue
         img = images[i].permute(1, 2, 0)  # (H, W, C)
-        ax.imshow(img.squeeze(-1), cmap="gray" if img.shape[-1] == 1 else None, vmin=0, vmax=255)
+        ax.imshow(img.squeeze(-1).numpy(), cmap="gray" if img.shape[-1] == 1 else None, vmin=0, vmax=255)
         if labels is not None:
             label = int(labels[i])
             ax.set_title(classes[label] if classes else str(label), fontsize=8)
@@ -53,3 +53,71 @@ def show_images(images: torch.Tensor, labels=None, classes=None, ncols: int = 8,
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_schedules(schedules: dict, steps: int, base: float = 1.0, steps_per_epoch: int | None = None,
+                   ylabel: str = "learning rate", ax=None):  # fmt: skip
+    """Each schedule's value over `steps` optimizer steps (lab 02); x in epochs if given."""
+    from helpers.schedules import values
+
+    fig, ax = _figure(ax, figsize=(7, 3.5))
+    scale = steps_per_epoch or 1
+    for name, schedule in schedules.items():
+        ax.plot([s / scale for s in range(steps)], values(schedule, steps, base), label=name)
+    ax.set(xlabel="epoch" if steps_per_epoch else "step", ylabel=ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_runs(histories: dict, key: str = "val_top1", ax=None, title: str | None = None):
+    """One column (e.g. val_top1) of several runs against epochs, one line per run (labs 02-05).
+
+    A diverged run is drawn up to where it stopped and marked "diverged" in the legend.
+    """
+    fig, ax = _figure(ax, figsize=(7, 4))
+    for name, hist in histories.items():
+        label = f"{name} (diverged)" if hist.diverged else str(name)
+        if len(hist):
+            ax.plot(hist["epoch"], hist[key], marker="o", markersize=3, label=label)
+        else:
+            ax.plot([], [], label=label)  # stopped in its first epoch: in the legend, nothing to draw
+    ax.set(xlabel="epoch", ylabel=key.replace("_", " "), title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def weight_histograms(models: dict, bins: int = 100, range_: tuple[float, float] | None = None, ax=None):
+    """Histograms of all weights (not biases) of several models on one axis (lab 05)."""
+    fig, ax = _figure(ax, figsize=(7, 4))
+    for name, model in models.items():
+        w = torch.cat([p.detach().flatten().cpu() for n, p in model.named_parameters() if p.dim() > 1])
+        ax.hist(w.numpy(), bins=bins, range=range_, histtype="step", linewidth=1.5, label=name)
+    ax.set(xlabel="weight value", ylabel="count", yscale="log")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion(matrix: torch.Tensor, classes: list[str], ax=None, normalize: bool = True):
+    """A confusion matrix (rows: true class, columns: predicted) with class names."""
+    fig, ax = _figure(ax, figsize=(6.5, 5.5))
+    m = matrix.double()
+    if normalize:
+        m = m / m.sum(dim=1, keepdim=True).clamp(min=1)
+    im = ax.imshow(m.numpy(), cmap="Blues")
+    ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(classes)), classes, fontsize=8)
+    ax.set(xlabel="predicted", ylabel="true")
+    fig.colorbar(im, ax=ax)
+    fig.tight_layout()
+    return fig
+
+
+def _figure(ax, figsize):
+    if ax is not None:
+        return ax.figure, ax
+    return plt.subplots(figsize=figsize)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from pathlib import Path
 
@@ -54,12 +53,8 @@ def record(cfg: LabConfig, *, metrics: dict[str, float], model: torch.nn.Module 
         "status": history.status if history is not None else "ok",
         **(extra or {}),
     }
-    path = Path(cfg.results_dir) / f"{cfg.lab}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=1, default=str))
-    os.replace(tmp, path)
-    return path
+    text = json.dumps(result, indent=1, default=str)
+    return runtime.atomic_write(Path(cfg.results_dir) / f"{cfg.lab}.json", lambda tmp: Path(tmp).write_text(text))
 
 
 def load(path: str | Path) -> dict:

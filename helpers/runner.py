@@ -9,6 +9,7 @@ notebook does not declare is refused, where papermill would only warn.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -98,8 +99,9 @@ def run_notebook(notebook: Path, out: Path, params: dict, timeout: float, verbos
         cmd.append("--log-output")
     start = time.perf_counter()
     try:
+        env = {**os.environ, "LABS_HEADLESS": "1"}  # plain-text progress bars in the log
         proc = subprocess.run(cmd, stdout=None if verbose else subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=timeout)  # fmt: skip
+                              text=True, timeout=timeout, env=env)  # fmt: skip
         status = "ok" if proc.returncode == 0 else "failed"
         log = proc.stdout or ""
     except subprocess.TimeoutExpired:

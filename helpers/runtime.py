@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import platform
 import random
+import tempfile
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -160,3 +162,21 @@ def timed(device: torch.device | None = None):
     timer = Timer(device)
     with timer:
         yield timer
+
+
+def atomic_write(path: str | Path, write) -> Path:
+    """Call `write(tmp_path)`, then rename onto `path`: a crash never leaves half a file behind.
+
+    Used for dataset caches, checkpoints and results files.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import pickle
 import struct
 from pathlib import Path
@@ -11,6 +12,8 @@ import numpy as np
 import pytest
 
 from helpers import data
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # plots render headless
 
 REPO = Path(__file__).resolve().parent.parent
 

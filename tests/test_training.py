@@ -1,0 +1,175 @@
+"""fit, evaluate, checkpoints and resume, the divergence guard, schedules and metrics."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from helpers import data, schedules
+from helpers.errors import LabError
+from helpers.loader import Augment, Loader
+from helpers.metrics import accuracy, confusion_matrix, per_class_accuracy, topk_correct
+from helpers.models.simple import SimpleNN
+from helpers.training import Checkpoints, History, evaluate, fit
+
+
+@pytest.fixture(scope="module")
+def toy():
+    train, val, _ = data.split(data.synthetic(n_train=1200), val_size=300, seed=0)
+    return train, val
+
+
+def make_run(toy, seed=0, lr=0.05, dropout=0.2):
+    train, val = toy
+    torch.manual_seed(seed)
+    model = SimpleNN(num_classes=10, in_channels=3, dropout=dropout)
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
+    loaders = (Loader(train, batch_size=100, shuffle=True, augment=Augment(2, flip=True), seed=seed),
+               Loader(val, batch_size=300))  # fmt: skip
+    return model, opt, *loaders
+
+
+def test_fit_learns_a_learnable_problem(toy):
+    model, opt, train, val = make_run(toy)
+    before = evaluate(model, val)
+    history = fit(model, train, val, epochs=4, optimizer=opt, progress=False)
+    assert history.status == "ok" and len(history) == 4
+    assert history["train_loss"][-1] < history["train_loss"][0] < before["loss"] + 0.1
+    assert history.last()["val_top1"] > 0.8 > before["top1"] + 0.3
+    assert set(history.rows[0]) >= {"epoch", "lr", "train_loss", "train_top1", "train_top5", "val_loss",
+                                    "val_top1", "val_top5", "seconds", "peak_memory_mib"}  # fmt: skip
+    assert history.to_frame().shape == (4, len(history.rows[0]))
+
+
+def test_resume_after_interruption_gives_the_same_weights(toy, tmp_path):
+    model, opt, train, val = make_run(toy, seed=3)
+    fit(model, train, val, epochs=4, optimizer=opt, progress=False)
+    expected = model.state_dict()
+
+    class Interrupt(Exception):
+        pass
+
+    class Breaking(Loader):  # a loader whose third epoch is interrupted halfway
+        def __iter__(self):
+            for i, batch in enumerate(super().__iter__()):
+                if self.epoch == 3 and i == 5:
+                    raise Interrupt
+                yield batch
+
+    model, opt, _, val = make_run(toy, seed=3)
+    train = Breaking(toy[0], batch_size=100, shuffle=True, augment=Augment(2, flip=True), seed=3)
+    with pytest.raises(Interrupt):
+        fit(model, train, val, epochs=4, optimizer=opt, progress=False, checkpoint_dir=tmp_path)
+    assert len(History(**torch.load(tmp_path / "last.pt", weights_only=True)["history"])) == 2
+
+    torch.manual_seed(999)  # a fresh process: different global RNG, fresh model and loader
+    model, opt, train, val = make_run(toy, seed=123)
+    history = fit(model, train, val, epochs=4, optimizer=opt, progress=False, checkpoint_dir=tmp_path)
+    assert len(history) == 4
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, expected[name]), name
+
+
+def test_checkpoints_round_trip_and_best_is_the_best_epoch(toy, tmp_path):
+    model, opt, train, val = make_run(toy)
+    history = fit(model, train, val, epochs=3, optimizer=opt, progress=False, checkpoint_dir=tmp_path)
+    fresh = SimpleNN(num_classes=10, in_channels=3, dropout=0.2)
+    epoch = Checkpoints(tmp_path).load_best(fresh)
+    assert epoch == history.best()["epoch"]
+    if epoch == 3:
+        assert all(torch.equal(a, b) for a, b in zip(fresh.state_dict().values(), model.state_dict().values(),
+                                                      strict=True))  # fmt: skip
+    assert evaluate(fresh, val)["top1"] == pytest.approx(history.best()["val_top1"])
+    assert not list(tmp_path.glob("*.tmp"))  # atomic writes leave nothing behind
+    again = fit(model, train, val, epochs=3, optimizer=opt, progress=False, checkpoint_dir=tmp_path)
+    assert again.rows == history.rows  # a finished run resumes as finished
+
+
+def test_divergence_is_recorded_not_raised(toy, capsys):
+    model, opt, train, val = make_run(toy, lr=1e6, dropout=0.0)
+    history = fit(model, train, val, epochs=3, optimizer=opt, progress=False)
+    assert history.diverged and "loss became" in history.message
+    assert len(history) < 3
+    assert "diverged" in capsys.readouterr().out
+
+
+def test_schedules_change_lr_and_weight_decay_per_step(toy):
+    model, opt, train, _ = make_run(toy)
+    seen = []
+    sched = schedules.StepDecay(every=5, gamma=0.5)
+    wd = schedules.Warmup(steps=10)
+
+    class Spy(torch.optim.SGD):
+        def step(self, closure=None):
+            seen.append((self.param_groups[0]["lr"], self.param_groups[0]["weight_decay"]))
+            return super().step(closure)
+
+    opt = Spy(model.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    fit(model, train, None, epochs=2, optimizer=opt, scheduler=sched, wd_schedule=wd, progress=False)
+    assert [lr for lr, _ in seen[:11]] == pytest.approx([0.1] * 5 + [0.05] * 5 + [0.025])
+    assert seen[0][1] == pytest.approx(1e-5) and seen[9][1] == pytest.approx(1e-4) and seen[15][1] == 1e-4
+
+
+def test_schedule_values_at_known_steps():
+    assert schedules.values(schedules.Constant(), 3) == [1, 1, 1]
+    step = schedules.StepDecay(every=10, gamma=0.9)
+    assert (step(0), step(9), step(10), step(25)) == pytest.approx((1, 1, 0.9, 0.81))
+    assert schedules.MultiStep((50, 75))(49) == 1 and schedules.MultiStep((50, 75))(75) == pytest.approx(0.01)
+    assert schedules.Exponential(0.5)(3) == 0.125
+    cos = schedules.WarmupCosine(total=110, warmup=10)
+    assert (cos(0), cos(4), cos(9)) == pytest.approx((0.1, 0.5, 1.0))
+    assert (cos(10), cos(60), cos(110)) == pytest.approx((1.0, 0.5, 0.0))
+    assert schedules.WarmupCosine(total=100, final=0.1)(100) == pytest.approx(0.1)
+    lin = schedules.WarmupLinear(total=20, warmup=10)
+    assert (lin(9), lin(15), lin(20)) == pytest.approx((1.0, 0.5, 0.0))
+    assert schedules.Warmup(5)(0) == pytest.approx(0.2) and schedules.Warmup(5)(100) == 1
+    assert schedules.values(schedules.Exponential(0.5), 3, base=0.1) == pytest.approx([0.1, 0.05, 0.025])
+
+
+def test_schedule_errors():
+    with pytest.raises(LabError, match="warmup must be in"):
+        schedules.WarmupCosine(total=10, warmup=10)
+    with pytest.raises(LabError, match="positive whole number"):
+        schedules.StepDecay(every=0)
+
+
+def test_metrics_against_hand_computed_cases():
+    logits = torch.tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2], [0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])
+    labels = torch.tensor([1, 1, 0, 2])
+    # predictions 1, 0, 2, 0: only the first is right; top-2 sets {1,2}, {0,1}, {2,1}, {0,1}
+    assert topk_correct(logits, labels, (1, 2)) == {1: 1, 2: 2}
+    assert accuracy(logits, labels) == 0.25 and accuracy(logits, labels, k=5) == 1.0  # k capped at C
+    cm = confusion_matrix(logits.argmax(1), labels, 3)
+    assert cm.tolist() == [[0, 0, 1], [1, 1, 0], [1, 0, 0]]
+    assert per_class_accuracy(logits.argmax(1), labels, 3).tolist() == [0.0, 0.5, 0.0]
+    assert math.isnan(per_class_accuracy(torch.tensor([0]), torch.tensor([0]), 2)[1])
+
+
+def test_history_save_and_load(tmp_path):
+    h = History(rows=[{"epoch": 1, "val_top1": 0.5}, {"epoch": 2, "val_top1": 0.7}], status="ok")
+    h.save(tmp_path / "h.json")
+    assert History.load(tmp_path / "h.json") == h
+    assert h.best()["epoch"] == 2 and h["val_top1"] == [0.5, 0.7] and History().best() == {}
+
+
+def test_plots_return_figures_headless(toy):
+    import matplotlib
+
+    from helpers import plotting
+
+    model, opt, train, val = make_run(toy)
+    history = fit(model, train, val, epochs=1, optimizer=opt, progress=False)
+    diverged = History(status="diverged")
+    figures = [
+        plotting.plot_history(history, history, labels=["a", "b"]),
+        plotting.show_images(toy[0].images[:10], toy[0].labels[:10], toy[0].classes),
+        plotting.plot_schedules({"cos": schedules.WarmupCosine(100, 10)}, 100, base=0.1, steps_per_epoch=10),
+        plotting.plot_runs({"ok": history, "lr=1": diverged}),
+        plotting.weight_histograms({"a": model, "b": SimpleNN()}),
+        plotting.plot_confusion(torch.eye(10, dtype=torch.long) * 5, toy[0].classes),
+    ]
+    assert all(isinstance(f, matplotlib.figure.Figure) for f in figures)
+    labels = [t.get_text() for t in figures[3].axes[0].get_legend().get_texts()]
+    assert labels == ["ok", "lr=1 (diverged)"]
