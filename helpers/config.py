@@ -70,6 +70,30 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
         "quick": dict(epochs=8, lr=0.05),
         "full": dict(epochs=30, lr=0.01),
     },
+    # four schedules, each a full run: fewer epochs per run in quick
+    "02_lr_schedules": {
+        "smoke": dict(epochs=3, lr=0.05),
+        "quick": dict(epochs=5, lr=0.05),
+        "full": dict(epochs=30, lr=0.01),
+    },
+    # three runs (none, p=0.5, p=1); augmentation pays off over longer runs than quick affords
+    "03_augmentation": {
+        "smoke": dict(epochs=3, lr=0.05),
+        "quick": dict(epochs=6, lr=0.05),
+        "full": dict(epochs=30, lr=0.01),
+    },
+    # the report's experiment: lr 0.1, with and without BatchNorm
+    "04_batchnorm_swish": {
+        "smoke": dict(epochs=3, lr=0.1),
+        "quick": dict(epochs=4, lr=0.1),
+        "full": dict(epochs=30, lr=0.1),
+    },
+    # 13 runs (6 learning rates, 5 L2 strengths, L1, dropout): a 20k-image training set in quick
+    "05_regularization": {
+        "smoke": dict(epochs=2, train_size=2000, lr=0.05),
+        "quick": dict(epochs=4, train_size=20_000, lr=0.05),
+        "full": dict(epochs=20, lr=0.05),
+    },
 }
 
 
@@ -113,3 +137,17 @@ def resolve(lab: str, profile: str | None = "auto", **overrides) -> LabConfig:
         if key in settings:
             settings[key] = Path(settings[key])
     return LabConfig(lab=lab, profile=name, **settings)
+
+
+def setup(lab: str, profile: str | None = "auto", **params) -> tuple[LabConfig, torch.device]:
+    """What the first code cell of every lab does: resolve the config, pick the device, seed
+    everything, ask for deterministic kernels, and print one line on each."""
+    from helpers import runtime
+
+    cfg = resolve(lab, profile, **params)
+    device = runtime.pick_device(cfg.device)
+    runtime.seed_everything(cfg.seed)
+    runtime.set_deterministic()
+    print(runtime.describe(device))
+    print(f"{lab} | profile {cfg.profile}: {cfg.dataset}, {cfg.epochs} epochs, batch {cfg.batch_size}, lr {cfg.lr}")
+    return cfg, device

@@ -369,3 +369,11 @@ def split(ds: Dataset, *, val_size: int, train_size: int | None = None, test_siz
     if test_size is not None and test_size < len(test):
         test = test.subset(torch.randperm(len(test), generator=g)[:test_size].sort().values)
     return ds.train.subset(rest.sort().values), ds.train.subset(val.sort().values), test
+
+
+def load_splits(cfg) -> tuple[Dataset, Split, Split, Split]:
+    """The dataset a LabConfig names, and its train/val/test splits as the config sizes them."""
+    ds = load(cfg.dataset, cfg.data_dir)
+    train, val, test = split(ds, val_size=cfg.val_size, train_size=cfg.train_size, test_size=cfg.test_size,
+                             seed=cfg.seed)  # fmt: skip
+    return ds, train, val, test

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from helpers.data import Split
+from helpers.data import Dataset, Split
 from helpers.errors import LabError
 
 PADDING_MODES = ("zeros", "reflect")
@@ -65,6 +65,24 @@ def flip_where(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.where(mask[:, None, None, None], x.flip(-1), x)
 
 
+def apply_augment(x: torch.Tensor, aug: Augment, generator=None, alternate: torch.Tensor | None = None) -> torch.Tensor:
+    """Apply `aug` to a batch (B, C, H, W); with p < 1 some images pass through untouched.
+
+    `alternate` (B,) says which images the alternating flip mirrors this epoch.
+    """
+    out = random_crop(x, aug.crop_padding, aug.padding_mode, generator)
+    if aug.flip:
+        out = flip_where(out, torch.rand(len(x), generator=generator, device=x.device) < 0.5)
+    elif aug.alternating_flip:
+        if alternate is None:
+            raise LabError("alternating_flip needs to know which images to mirror this epoch (use a Loader).")
+        out = flip_where(out, alternate)
+    if aug.p < 1.0:
+        keep = torch.rand(len(x), generator=generator, device=x.device) >= aug.p
+        out = torch.where(keep[:, None, None, None], x, out)
+    return out
+
+
 class Loader:
     """Batches of (normalized float images, labels) from a Split held on `device`.
 
@@ -91,6 +109,7 @@ class Loader:
         self.epoch = 0
         # alternating flip: each image's flip in even epochs, fixed once; odd epochs flip the rest
         self.flip_base = torch.rand(len(self.labels), generator=self.generator, device=self.device) < 0.5
+        self._initial = self.state_dict()
 
     def __len__(self) -> int:
         n = len(self.labels) / self.batch_size
@@ -111,17 +130,9 @@ class Loader:
             yield self.normalize(x), self.labels[index]
 
     def augment_batch(self, x: torch.Tensor, index: torch.Tensor, epoch: int) -> torch.Tensor:
-        """Crop and flip a uint8 batch; with p < 1 some images pass through untouched."""
-        a, g = self.augment, self.generator
-        out = random_crop(x, a.crop_padding, a.padding_mode, g)
-        if a.flip:
-            out = flip_where(out, torch.rand(len(x), generator=g, device=x.device) < 0.5)
-        elif a.alternating_flip:
-            out = flip_where(out, self.flip_base[index] ^ bool(epoch % 2))
-        if a.p < 1.0:
-            keep = torch.rand(len(x), generator=g, device=x.device) >= a.p
-            out = torch.where(keep[:, None, None, None], x, out)
-        return out
+        """Crop and flip a uint8 batch as `self.augment` says."""
+        alternate = self.flip_base[index] ^ bool(epoch % 2)
+        return apply_augment(x, self.augment, self.generator, alternate)
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """uint8 (B, C, H, W) -> float32, standardized per channel."""
@@ -135,6 +146,29 @@ class Loader:
     def load_state_dict(self, state: dict) -> None:
         self.epoch = state["epoch"]
         self.generator.set_state(state["generator"])
+
+    def reset(self) -> Loader:
+        """Back to epoch 0 and the first shuffle, so the next run sees the same batches (lab 02)."""
+        self.load_state_dict(self._initial)
+        return self
+
+
+def make_loaders(cfg, device, *, augment: Augment | None = None, channels_last: bool = False,
+                 eval_batch_size: int = 1000) -> tuple[Dataset, Loader, Loader, Loader]:  # fmt: skip
+    """The dataset of `cfg`, split as `cfg` says, as train (shuffled, augmented), val and test Loaders.
+
+    Lab 01 writes these steps out; later labs call this.
+    """
+    from helpers.data import load_splits
+
+    ds, train, val, test = load_splits(cfg)
+    opts = dict(device=device, channels_last=channels_last)
+    return (
+        ds,
+        Loader(train, batch_size=cfg.batch_size, shuffle=True, augment=augment, seed=cfg.seed, **opts),
+        Loader(val, batch_size=eval_batch_size, **opts),
+        Loader(test, batch_size=eval_batch_size, **opts),
+    )
 
 
 # ---------------------------------------------------------------- the baseline it replaces

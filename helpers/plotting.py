@@ -121,3 +121,33 @@ def _figure(ax, figsize):
     if ax is not None:
         return ax.figure, ax
     return plt.subplots(figsize=figsize)
+
+
+def schedule_explorer(steps_per_epoch: int = 100, base_lr: float = 0.05):
+    """Sliders (schedule, epochs, warm-up, decay) that redraw a learning-rate schedule (lab 02).
+
+    Returns an ipywidgets `interactive`; display it as a cell's last expression. Run headless
+    (papermill, CI) it draws once with the defaults and waits for nothing.
+    """
+    import ipywidgets as widgets
+
+    from helpers import schedules
+
+    def draw(kind: str, epochs: int, warmup_epochs: int, gamma: float):
+        total, warmup = epochs * steps_per_epoch, min(warmup_epochs, epochs - 1) * steps_per_epoch
+        chosen = {
+            "step decay (every 10 epochs)": schedules.StepDecay(every=10 * steps_per_epoch, gamma=gamma),
+            "exponential (per epoch)": schedules.Exponential(gamma ** (1 / steps_per_epoch)),
+            "warm-up + cosine": schedules.WarmupCosine(total=total, warmup=warmup),
+            "warm-up + linear": schedules.WarmupLinear(total=total, warmup=warmup),
+        }[kind]
+        plot_schedules({kind: chosen}, total, base=base_lr, steps_per_epoch=steps_per_epoch)
+        plt.show()
+
+    return widgets.interactive(
+        draw,
+        kind=["step decay (every 10 epochs)", "exponential (per epoch)", "warm-up + cosine", "warm-up + linear"],
+        epochs=widgets.IntSlider(value=30, min=2, max=200),
+        warmup_epochs=widgets.IntSlider(value=2, min=0, max=20),
+        gamma=widgets.FloatSlider(value=0.9, min=0.5, max=0.99, step=0.01),
+    )

@@ -72,6 +72,25 @@ class History:
         return cls(**json.loads(Path(path).read_text()))
 
 
+def summary(histories: dict, test: dict | None = None):
+    """One row per run: how it ended, its best and final val top-1, final train top-1, seconds.
+
+    `test` optionally maps a run's name to its test metrics (from `evaluate`). Labs 02-05.
+    """
+    import pandas as pd
+
+    rows = []
+    for name, h in histories.items():
+        last = h.last()
+        row = {"run": str(name), "status": h.status, "epochs": len(h),
+               "best_val_top1": h.best().get("val_top1", math.nan), "val_top1": last.get("val_top1", math.nan),
+               "train_top1": last.get("train_top1", math.nan), "seconds": sum(h["seconds"])}  # fmt: skip
+        if test and name in test:
+            row["test_top1"] = test[name]["top1"]
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("run")
+
+
 def autocast(device: torch.device, enabled: bool | None = None):
     """bf16 autocast on CUDA (default on), nothing elsewhere."""
     if enabled is None:
@@ -105,9 +124,9 @@ def evaluate(model: nn.Module, loader, loss_fn=None, amp: bool | None = None) ->
     return out
 
 
-def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.optim.Optimizer,
-        scheduler=None, wd_schedule=None, loss_fn=None, penalty=None, checkpoint_dir: str | Path | None = None,
-        amp: bool | None = None, progress: bool = True, desc: str = "train") -> History:  # fmt: skip
+def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.optim.Optimizer, scheduler=None,
+        wd_schedule=None, loss_fn=None, penalty=None, checkpoint_dir: str | Path | None = None, amp: bool | None = None,
+        explode: float = 10.0, progress: bool = True, desc: str = "train") -> History:  # fmt: skip
     """Train `model` for `epochs` passes over `train`, evaluating on `val` after each (lab 01).
 
     scheduler: a per-step multiplier of each group's initial lr (see helpers.schedules), or a
@@ -115,6 +134,8 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     wd_schedule: a per-step multiplier of each group's initial weight decay (lab 02).
     penalty: `penalty(model) -> tensor` added to the loss, e.g. an L1 term (lab 05).
     checkpoint_dir: save `last.pt`/`best.pt` there and resume from `last.pt` if present.
+    explode: the run counts as diverged when a batch's loss turns NaN/inf or exceeds
+        `explode` x ln(classes) — an untrained classifier's loss — e.g. 23 for 10 classes.
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     device = next(model.parameters()).device
@@ -141,9 +162,11 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
                 loss = loss_fn(logits, y)
                 if penalty is not None:
                     loss = loss + penalty(model)
-            if not torch.isfinite(loss):
+            limit = explode * math.log(logits.shape[1])
+            if not torch.isfinite(loss) or loss.item() > limit:
                 history.status = "diverged"
-                history.message = f"loss became {loss.item()} in epoch {epoch} (lr {lr:g}); this run stopped there"
+                history.message = (f"loss became {loss.item():.4g} (limit {limit:.3g}) in epoch {epoch} at lr {lr:g}; "
+                                   "this run stopped there")  # fmt: skip
                 break
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -122,6 +122,7 @@ def test_seeded_and_resumable():
     expected = [x for x, _ in a]
     b.load_state_dict(state)
     assert all(torch.equal(u, v) for u, v in zip(expected, [x for x, _ in b], strict=True))
+    assert [y.tolist() for _, y in a.reset()] == first  # reset: the first epoch again
 
 
 def test_channels_last_output():
