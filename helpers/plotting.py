@@ -12,8 +12,11 @@ import matplotlib.pyplot as plt
 import torch
 
 
-def plot_history(*histories, labels=None, title: str | None = None):
-    """Loss and top-1 accuracy per epoch, train (dashed) vs val (solid), for one or more runs."""
+def plot_history(*histories, labels=None, title: str | None = None, mark_lr_changes: bool = False):
+    """Loss and top-1 accuracy per epoch, train (dashed) vs val (solid), for one or more runs.
+
+    mark_lr_changes: a dotted vertical line where the first run's learning rate changed (lab 06).
+    """
     labels = labels or [None] * len(histories)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
     for i, (hist, label) in enumerate(zip(histories, labels, strict=True)):
@@ -23,6 +26,12 @@ def plot_history(*histories, labels=None, title: str | None = None):
         for ax, key in ((ax_loss, "loss"), (ax_acc, "top1")):
             ax.plot(epochs, hist[f"train_{key}"], "--", color=color, label=f"{name}train")
             ax.plot(epochs, hist[f"val_{key}"], "-", color=color, label=f"{name}val")
+    if mark_lr_changes and histories:
+        lrs = histories[0]["lr"]
+        for epoch, before, after in zip(histories[0]["epoch"][1:], lrs, lrs[1:], strict=False):
+            if not math.isclose(before, after, rel_tol=1e-3) and after < 0.5 * before:
+                for ax in (ax_loss, ax_acc):
+                    ax.axvline(epoch - 0.5, color="gray", linestyle=":", linewidth=1)
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="top-1 accuracy", title="accuracy")
     for ax in (ax_loss, ax_acc):
@@ -151,3 +160,32 @@ def schedule_explorer(steps_per_epoch: int = 100, base_lr: float = 0.05):
         warmup_epochs=widgets.IntSlider(value=2, min=0, max=20),
         gamma=widgets.FloatSlider(value=0.9, min=0.5, max=0.99, step=0.01),
     )
+
+
+def plot_attention(images: torch.Tensor, maps: list[torch.Tensor], blocks: list[int], query: int | None = None,
+                   classes=None, labels=None):  # fmt: skip
+    """Where one query patch looks, per block: attention weights (averaged over heads) as heat maps
+    over each image (lab 07).
+
+    images: (B, C, H, W) uint8; maps: per block (B, heads, N, N); query: a token index (default: centre).
+    """
+    n_img = len(images)
+    grid = int(math.isqrt(maps[0].shape[-1]))
+    query = grid * (grid // 2) + grid // 2 if query is None else query
+    fig, axes = plt.subplots(n_img, len(blocks) + 1, figsize=(1.8 * (len(blocks) + 1), 1.9 * n_img), squeeze=False)
+    for i in range(n_img):
+        img = images[i].detach().cpu().permute(1, 2, 0).squeeze(-1).numpy()
+        axes[i, 0].imshow(img, cmap="gray" if img.ndim == 2 else None)
+        axes[i, 0].set_title(classes[int(labels[i])] if classes is not None else "image", fontsize=8)
+        for j, b in enumerate(blocks, start=1):
+            weights = maps[b][i].mean(0)[query].view(grid, grid).cpu().numpy()  # (grid, grid)
+            axes[i, j].imshow(img, cmap="gray" if img.ndim == 2 else None, alpha=0.35)
+            h, w = img.shape[:2]
+            axes[i, j].imshow(weights, cmap="magma", alpha=0.65, extent=(-0.5, w - 0.5, h - 0.5, -0.5))
+            qy, qx = divmod(query, grid)
+            axes[i, j].scatter([(qx + 0.5) * w / grid - 0.5], [(qy + 0.5) * h / grid - 0.5], c="cyan", s=12)
+            axes[i, j].set_title(f"block {b}", fontsize=8)
+    for ax in axes.flat:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig

@@ -18,8 +18,9 @@ from helpers.config import LabConfig
 from helpers.errors import LabError
 from helpers.models.simple import count_parameters
 
-SCHEMA = ("lab", "profile", "dataset", "seed", "metrics", "epochs", "train_seconds", "total_seconds",
-          "params", "peak_memory_mib", "device", "versions", "config", "history", "status")  # fmt: skip
+SCHEMA = ("lab", "profile", "dataset", "seed", "metrics", "epochs", "seconds_per_epoch", "train_seconds",
+          "total_seconds", "params", "peak_memory_mib", "device", "versions", "config", "history",
+          "status")  # fmt: skip
 
 
 def record(cfg: LabConfig, *, metrics: dict[str, float], model: torch.nn.Module | None = None,
@@ -42,6 +43,7 @@ def record(cfg: LabConfig, *, metrics: dict[str, float], model: torch.nn.Module 
         "seed": cfg.seed,
         "metrics": {k: float(v) for k, v in metrics.items()},
         "epochs": len(history) if history is not None else cfg.epochs,
+        "seconds_per_epoch": round(sum(history["seconds"]) / len(history), 2) if history else None,
         "train_seconds": round(float(train_seconds), 2),
         "total_seconds": round(time.time() - cfg.started, 2),
         "params": count_parameters(model) if model is not None else None,

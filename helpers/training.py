@@ -126,7 +126,7 @@ def evaluate(model: nn.Module, loader, loss_fn=None, amp: bool | None = None) ->
 
 def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.optim.Optimizer, scheduler=None,
         wd_schedule=None, loss_fn=None, penalty=None, checkpoint_dir: str | Path | None = None, amp: bool | None = None,
-        explode: float = 10.0, progress: bool = True, desc: str = "train") -> History:  # fmt: skip
+        explode: float = 10.0, after_step=None, progress: bool = True, desc: str = "train") -> History:  # fmt: skip
     """Train `model` for `epochs` passes over `train`, evaluating on `val` after each (lab 01).
 
     scheduler: a per-step multiplier of each group's initial lr (see helpers.schedules), or a
@@ -136,6 +136,7 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     checkpoint_dir: save `last.pt`/`best.pt` there and resume from `last.pt` if present.
     explode: the run counts as diverged when a batch's loss turns NaN/inf or exceeds
         `explode` x ln(classes) — an untrained classifier's loss — e.g. 23 for 10 classes.
+    after_step: called with the step number after every optimizer step (e.g. an EMA update, lab 08).
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     device = next(model.parameters()).device
@@ -174,6 +175,8 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
             if scheduler is not None and hasattr(scheduler, "step"):
                 scheduler.step()
             step += 1
+            if after_step is not None:
+                after_step(step)
             loss_sum += loss.item() * len(y)
             for k, v in topk_correct(logits.detach(), y, (1, 5)).items():
                 hits[k] += v

@@ -1,0 +1,264 @@
+"""Unit tests of the lab architectures: ResNet-20 (lab 06), ViT (lab 07), the fast net (lab 08)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from helpers.errors import LabError
+from helpers.models.fastnet import EMA, FastNet, dirac_init_, init_whitening, predict_tta, shift, tta_views
+from helpers.models.resnet import PadShortcut, ResNet, resnet20
+from helpers.models.vit import ViT, window_mask
+
+MODELS = {
+    "resnet20-A": lambda c: resnet20(in_channels=c),
+    "resnet20-B": lambda c: resnet20(in_channels=c, shortcut="B"),
+    "vit": lambda c: ViT(in_channels=c),
+    "fastnet": lambda c: FastNet(in_channels=c),
+}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """These tensors are tiny: threads gain nothing, and on a busy 2-core box they wait on each other
+    (measured: 33 s for this file with 2 threads beside a running notebook, 2 s with 1)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def n_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# ---------------------------------------------------------------- every model
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("name", MODELS)
+def test_output_shape(name, channels):
+    torch.manual_seed(0)
+    model = MODELS[name](channels)
+    logits = model(torch.randn(4, channels, 32, 32))
+    assert logits.shape == (4, 10)
+    assert torch.isfinite(logits).all()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_a_gradient_step_reduces_the_loss(name):
+    torch.manual_seed(0)
+    model = MODELS[name](3)
+    x, y = torch.randn(8, 3, 32, 32), torch.arange(8) % 10
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.05)
+    before = F.cross_entropy(model(x), y)
+    before.backward()
+    optimizer.step()
+    with torch.no_grad():
+        after = F.cross_entropy(model(x), y)  # still train mode: the same batch statistics
+    assert after < before
+
+
+def test_num_classes_is_respected():
+    for factory in (lambda: resnet20(num_classes=100), lambda: ViT(100), lambda: FastNet(100)):
+        assert factory()(torch.randn(2, 3, 32, 32)).shape == (2, 100)
+
+
+# ---------------------------------------------------------------- ResNet-20
+
+
+def test_resnet20_parameter_counts():
+    # Option A, the paper's CIFAR ResNet-20: 0.27M as in He et al. 2016, Table 6.
+    assert n_params(resnet20()) == 269_722
+    # Option B adds two projections, each a 1x1 conv (no bias) and a BatchNorm (scale + shift):
+    # 16 -> 32: 16*32 + 2*32 = 576;  32 -> 64: 32*64 + 2*64 = 2,176;  269,722 + 2,752 = 272,474.
+    assert n_params(resnet20(shortcut="B")) == 272_474
+    # One input channel drops 2 * 16 * 3 * 3 = 288 weights of the first conv.
+    assert n_params(resnet20(in_channels=1)) == 269_722 - 288
+
+
+def test_resnet_depth_gives_6n_plus_2_layers():
+    model = ResNet(depth=5)  # ResNet-32
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    assert len(convs) + 1 == 32  # option A shortcuts add no convs; +1 for the linear head
+
+
+def test_option_a_shortcut_is_strided_identity_with_zero_channels():
+    x = torch.randn(2, 16, 8, 8)
+    out = PadShortcut(16, 32, stride=2)(x)
+    assert out.shape == (2, 32, 4, 4)
+    assert torch.equal(out[:, 8:24], x[:, :, ::2, ::2])
+    assert (out[:, :8] == 0).all() and (out[:, 24:] == 0).all()
+
+
+def test_resnet_takes_the_activation_and_rejects_unknown_shortcut():
+    model = resnet20(act_layer=nn.SiLU)
+    assert any(isinstance(m, nn.SiLU) for m in model.modules())
+    assert not any(isinstance(m, nn.ReLU) for m in model.modules())
+    with pytest.raises(LabError, match="Valid: A, B"):
+        resnet20(shortcut="C")
+
+
+# ---------------------------------------------------------------- ViT
+
+
+def test_window_mask_groups_patches_in_square_windows():
+    mask = window_mask(grid=8, window_size=4)  # (64, 64)
+    assert mask.sum(1).eq(16).all()  # each token sees its 4x4 window
+    assert mask[0, 3] and mask[0, 3 * 8 + 3] and not mask[0, 4] and not mask[0, 4 * 8]
+
+
+def test_vit_local_attention_stays_inside_its_window():
+    torch.manual_seed(0)
+    model = ViT(depth=4, dim=32, num_heads=2).eval()
+    maps = model.attention_maps(torch.randn(2, 3, 32, 32))
+    outside = ~window_mask(8, 4)  # (N, N)
+    assert [b.kind for b in model.blocks] == ["local", "global", "local", "global"]
+    for block, weights in zip(model.blocks, maps, strict=True):
+        assert weights.shape == (2, 2, 64, 64)
+        assert torch.allclose(weights.sum(-1), torch.ones(2, 2, 64))
+        if block.kind == "local":
+            assert (weights[..., outside] == 0).all()
+        else:
+            assert (weights[..., outside] > 0).any()
+
+
+def test_vit_explicit_attention_matches_the_fused_path():
+    torch.manual_seed(0)
+    model = ViT(depth=2, dim=32, num_heads=2).eval()
+    x = torch.randn(2, 3, 32, 32)
+    fused = model(x)
+    model.store_attention = True
+    explicit = model(x)
+    assert torch.allclose(fused, explicit, atol=1e-5)
+    assert model.blocks[0].attn.last_attention.shape == (2, 2, 64, 64)
+    model.store_attention = False
+    assert not model.store_attention
+
+
+def test_vit_rejects_bad_block_kinds_and_sizes():
+    with pytest.raises(LabError, match="Valid: local, global"):
+        ViT(depth=2, block_kinds=["local", "windowed"])
+    with pytest.raises(LabError, match="one kind per block"):
+        ViT(depth=3, block_kinds=["local", "global"])
+    with pytest.raises(LabError, match="divisible"):
+        ViT(dim=30, num_heads=4)
+    assert [b.kind for b in ViT(depth=2, block_kinds=["global", "global"]).blocks] == ["global", "global"]
+
+
+# ---------------------------------------------------------------- fast net
+
+
+def correlated_images(n: int = 64, channels: int = 3, seed: int = 0) -> torch.Tensor:
+    """Smoothed, channel-mixed noise: neighbouring pixels and channels strongly correlated."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, channels, 32, 32, generator=g)
+    x = F.avg_pool2d(x, 3, stride=1, padding=1)  # spatial correlation
+    mix = torch.eye(channels) + 0.8 * torch.ones(channels, channels)  # channel correlation
+    x = torch.einsum("dc,nchw->ndhw", mix, x) + 0.3  # and a nonzero mean
+    return x / x.std()
+
+
+def patch_covariance(x: torch.Tensor) -> torch.Tensor:
+    """Covariance over all pixels of the channels of x (B, C, H, W): (C, C)."""
+    flat = x.transpose(0, 1).flatten(1).double()  # (C, B*H*W)
+    return torch.cov(flat)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_whitening_conv_whitens_training_patches(channels):
+    images = correlated_images(channels=channels)
+    model = FastNet(in_channels=channels)
+    d = channels * 4
+    before = patch_covariance(F.unfold(images, 2).view(len(images), d, 31, 31))
+    assert (before - torch.eye(d, dtype=before.dtype)).abs().max() > 0.5  # far from white
+    init_whitening(model.whiten, images, eps=1e-6)
+    with torch.no_grad():
+        out = model.whiten(images)  # (B, 2d, 31, 31)
+    assert torch.allclose(out[:, d:], -out[:, :d], atol=1e-5)  # second half: the negatives
+    assert out[:, :d].mean(dim=(0, 2, 3)).abs().max() < 1e-3  # bias removes the mean
+    after = patch_covariance(out[:, :d])
+    assert torch.allclose(after, torch.eye(d, dtype=after.dtype), atol=1e-3)
+    assert not model.whiten.weight.requires_grad
+
+
+def test_whitening_needs_float_images():
+    with pytest.raises(LabError, match="float"):
+        init_whitening(FastNet().whiten, torch.zeros(4, 3, 32, 32, dtype=torch.uint8))
+
+
+@pytest.mark.parametrize(("c_in", "c_out"), [(8, 16), (16, 8)])
+def test_dirac_init_makes_a_fresh_conv_an_identity_on_its_first_channels(c_in, c_out):
+    conv = dirac_init_(nn.Conv2d(c_in, c_out, 3, padding=1, bias=False))
+    x = torch.randn(2, c_in, 8, 8)
+    k = min(c_in, c_out)
+    with torch.no_grad():
+        assert torch.allclose(conv(x)[:, :k], x[:, :k])
+    if c_out > c_in:
+        assert conv.weight[c_in:].abs().sum() > 0  # the rest keep the default init
+
+
+def test_fastnet_batchnorm_scale_is_frozen_and_counts_match_the_tamu_report():
+    model = FastNet()
+    norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert norms and all(not m.weight.requires_grad and m.bias.requires_grad for m in norms)
+    assert all((m.weight == 1).all() for m in norms)
+    assert model.head.bias is None and model.scale == pytest.approx(1 / 9)
+    assert n_params(model) == 1_972_792  # the TAMU report's count, frozen weights included
+    # frozen: 24 * 3 * 2 * 2 = 288 whitening weights, 2 * (64 + 256 + 256) = 1,152 BatchNorm scales
+    assert sum(p.numel() for p in model.parameters() if p.requires_grad) == 1_972_792 - 288 - 1_152
+
+
+def test_tta_views_are_the_intended_flips_and_shifts():
+    x = torch.arange(2 * 3 * 6 * 6, dtype=torch.float32).view(2, 3, 6, 6)
+    assert [w for _, w in tta_views(x, 0)] == [1.0]
+    assert [w for _, w in tta_views(x, 1)] == [0.5, 0.5]
+    views, weights = zip(*tta_views(x, 2), strict=True)
+    assert math.isclose(sum(weights), 1.0) and weights == (0.25, 0.25, 0.125, 0.125, 0.125, 0.125)
+    same, mirror, down_right, down_right_mirror, up_left, up_left_mirror = views
+    assert torch.equal(same, x)
+    assert torch.equal(mirror[..., :, 0], x[..., :, 5])  # left column <- right column
+    assert torch.equal(down_right[..., 1:, 1:], x[..., :-1, :-1])  # content moved one pixel down-right
+    assert torch.equal(down_right[..., 0, 1:], x[..., 1, :-1])  # reflected border
+    assert torch.equal(up_left[..., :-1, :-1], x[..., 1:, 1:])
+    assert torch.equal(up_left[..., -1, :-1], x[..., -2, 1:])
+    assert torch.equal(down_right_mirror, down_right.flip(-1))
+    assert torch.equal(up_left_mirror, up_left.flip(-1))
+    assert torch.equal(shift(x, 0, 0), x)
+    with pytest.raises(LabError, match="Valid: 0, 1, 2"):
+        tta_views(x, 3)
+
+
+def test_predict_tta_is_the_weighted_mean_of_logits_in_eval_mode():
+    torch.manual_seed(0)
+    model = FastNet(widths=(8, 16, 16)).train()
+    x = torch.randn(4, 3, 32, 32)
+    with torch.no_grad():
+        model.eval()
+        expected = sum(w * model(v) for v, w in tta_views(x, 2))
+        plain = model(x)
+        model.train()
+    assert torch.allclose(predict_tta(model, x, 2), expected, atol=1e-6)
+    assert torch.allclose(predict_tta(model, x, 0), plain, atol=1e-6)
+    assert model.training  # mode restored
+
+
+def test_ema_averages_weights_and_buffers_and_copies_them_back():
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    ema = EMA(model, decay=0.5)
+    start = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        model[0].weight.add_(2.0)
+    model(torch.randn(8, 2))  # train mode: BatchNorm's running statistics move, its counter too
+    ema.update()
+    assert torch.allclose(ema.average["0.weight"], start["0.weight"] + 1.0)
+    assert "1.num_batches_tracked" not in ema.average  # integer buffers are not averaged
+    expected_mean = (start["1.running_mean"] + model[1].running_mean) / 2
+    ema.copy_to(model)  # lookahead: training continues from the average
+    assert torch.allclose(model[0].weight, start["0.weight"] + 1.0)
+    assert torch.allclose(model[1].running_mean, expected_mean)
+    assert model[1].num_batches_tracked == 1
