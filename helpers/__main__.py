@@ -21,12 +21,7 @@ def parse_value(text: str):
 def cmd_run(args) -> int:
     from helpers import runner
 
-    params = {}
-    for item in args.param:
-        if "=" not in item:
-            raise LabError(f"-p takes NAME=VALUE, got {item!r} (e.g. -p epochs=3).")
-        key, value = item.split("=", 1)
-        params[key.strip()] = parse_value(value)
+    params = parse_params(args.param)
     results = runner.run(args.labs, profile=args.profile, out=args.out, params=params,
                          timeout=args.timeout, verbose=args.verbose)  # fmt: skip
     print(runner.summary_table(results))
@@ -61,6 +56,58 @@ def cmd_data(args) -> int:
     return 0
 
 
+def parse_params(items: list[str]) -> dict:
+    """`-p NAME=VALUE` options as a dict of parsed values."""
+    params = {}
+    for item in items:
+        if "=" not in item:
+            raise LabError(f"-p takes NAME=VALUE, got {item!r} (e.g. -p epochs=3).")
+        key, value = item.split("=", 1)
+        params[key.strip()] = parse_value(value)
+    return params
+
+
+def cmd_verify(args) -> int:
+    from helpers import verify
+
+    results = verify.verify(args.notebooks, params=parse_params(args.param), timeout=args.timeout)
+    bad = [str(r.notebook) for r in results if not r.ok]
+    print(f"{len(results) - len(bad)} of {len(results)} notebooks reproduced" + "".join(f"; not {b}" for b in bad))
+    return 1 if bad else 0
+
+
+def cmd_student(args) -> int:
+    from helpers import student
+
+    for path in student.write_student_versions(args.labs, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from helpers import grading
+    from helpers.runner import LABS_DIR
+
+    labs_dir = Path(args.labs) if args.labs else LABS_DIR
+    grades, out = grading.grade_folder(args.submissions, args.out, labs_dir=labs_dir, reproduce=args.reproduce)
+    for g in grades:
+        row = g.row()
+        print(f"{row['student']:<16} {row['file']:<28} {row['status']:<14} in order: {row['ran_top_to_bottom']:<3} "
+              f"checks {row['checks_passed']}/{row['checks_total']}  reproduced: {row['reproduced']}")  # fmt: skip
+    print(f"wrote {out / 'grades.csv'} and one feedback page per student in {out}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from helpers import report
+
+    html, md, problems = report.write_report(args.folder)
+    for problem in problems:
+        print(f"problem: {problem}")
+    print(f"wrote {html} and {md}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description="The image-classification labs.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,6 +127,29 @@ def main(argv=None) -> int:
     p.add_argument("path", nargs="?", help="for import: an image-folder tree (train/, test/) or a .tar.gz of one")
     p.add_argument("--data-dir", help="default: $LABS_DATA_DIR or <repo>/data")
     p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("verify", help="re-execute executed notebooks and compare their # NBVAL_CHECK_OUTPUT cells")
+    p.add_argument("notebooks", nargs="+", help="executed notebooks (the runner's or a student's)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a parameter, e.g. -p profile=smoke for a notebook saved without papermill")  # fmt: skip
+    p.add_argument("--timeout", type=float, default=1800, help="seconds per cell (default 1800)")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("student", help="write student versions of the labs (solutions replaced, outputs cleared)")
+    p.add_argument("labs", nargs="*", help="lab numbers or names (default: every lab)")
+    p.add_argument("--out", required=True, help="folder for the student notebooks")
+    p.set_defaults(func=cmd_student)
+
+    p = sub.add_parser("grade", help="grade a folder of submitted executed notebooks (one sub-folder per student)")
+    p.add_argument("submissions", help="folder holding one sub-folder per student")
+    p.add_argument("--out", help="folder for grades.csv and the feedback pages (default: SUBMISSIONS-grades)")
+    p.add_argument("--reproduce", action="store_true", help="also re-run each notebook with `verify` (slow)")
+    p.add_argument("--labs", help="folder of the lab sources (default: the repository's labs/)")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("report", help="write report.html and report.md: every lab's results in one table")
+    p.add_argument("folder", nargs="?", help="folder of <lab>.json results (default: the repository's executed/)")
+    p.set_defaults(func=cmd_report)
 
     args = parser.parse_args(argv)
     try:

@@ -41,6 +41,7 @@ class LabConfig:
     train_size: int | None = None  # None: the whole training split
     val_size: int = 10_000  # held out of the training set, seeded
     test_size: int | None = None  # None: the whole test set
+    model: dict = field(default_factory=dict)  # model size for this profile, e.g. narrower on a CPU
     seed: int = 0
     device: str = "auto"
     data_dir: Path = field(default_factory=lambda: default_dir("LABS_DATA_DIR", "data"))
@@ -99,6 +100,18 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
         "smoke": dict(epochs=2, train_size=2000, lr=0.1),
         "quick": dict(epochs=3, train_size=20_000, lr=0.1),
         "full": dict(epochs=200, lr=0.1, val_size=5000),
+    },
+    # UW-Madison SimpleViT settings (AdamW) vs TU Wien's; on the CPU a narrower ViT with 8x8 patches (16 tokens)
+    "07_vit": {
+        "smoke": dict(epochs=3, model=dict(dim=64, depth=4, num_heads=2, patch_size=8, window_size=2)),
+        "quick": dict(epochs=5, model=dict(dim=64, depth=4, num_heads=2, patch_size=8, window_size=2)),
+        "full": dict(epochs=90, batch_size=256),
+    },
+    # airbench94's recipe; on the CPU a narrower net, a smaller batch and fewer epochs
+    "08_fast_cifar": {
+        "smoke": dict(epochs=2, train_size=4000, batch_size=128, model=dict(widths=(16, 32, 32))),
+        "quick": dict(epochs=5, batch_size=256, model=dict(widths=(16, 32, 32))),
+        "full": dict(epochs=10, batch_size=1024, model=dict(widths=(64, 256, 256))),
     },
 }
 

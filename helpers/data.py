@@ -201,7 +201,7 @@ def _fashion_mnist(data_dir: Path, download: bool) -> Dataset:
         except Exception as err:
             reason = f"The download failed ({type(err).__name__}: {err})."
     else:
-        reason = "Downloading is off (LABS_OFFLINE is set)."
+        reason = "Downloading is off (download=False or LABS_OFFLINE=1)."
     raise LabError(
         f"Fashion-MNIST was not found. {reason} Fix it with one of:\n"
         "  - Debian/Ubuntu, offline: sudo apt-get install dataset-fashion-mnist  "
@@ -243,7 +243,7 @@ def _cifar10(data_dir: Path, download: bool) -> Dataset:
     folder = data_dir / "cifar-10-batches-py"
     if not (folder / "test_batch").exists():
         if not download:
-            reason = "Downloading is off (LABS_OFFLINE is set)."
+            reason = "Downloading is off (download=False or LABS_OFFLINE=1)."
         else:
             try:
                 import torchvision

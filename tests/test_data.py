@@ -63,7 +63,7 @@ def test_fashion_mnist_missing_offline_says_what_to_do(tmp_path, monkeypatch, no
     message = str(err.value)
     assert "download failed" in message and "apt-get install dataset-fashion-mnist" in message
     assert str(tmp_path / "fashion-mnist") in message  # where to put the files by hand
-    with pytest.raises(LabError, match="LABS_OFFLINE"):
+    with pytest.raises(LabError, match="Downloading is off"):
         data.load("fashion-mnist", tmp_path, download=False)
 
 

@@ -1,0 +1,265 @@
+"""Grading executed notebooks without trusting them: `python -m helpers grade DIR` (issue 5).
+
+DIR holds one sub-folder per student with their executed notebooks (and, if they have them,
+the `<lab>.json` results the labs wrote). For each notebook the grader reports, from the file
+alone:
+
+- whether it ran top to bottom: every non-empty code cell executed, execution counts strictly
+  increasing, no error output;
+- which check cells passed: the lab's check cells (code cells outside solution markers that
+  `assert`), found in the submission by aligning its code cells with the lab's source in
+  labs/ (matched by file name); a check cell that was executed without error passed, one whose
+  source differs from the lab's is flagged as edited, naming it;
+- the recorded results (accuracy, epochs, time) from the results file next to the notebook;
+- with `--reproduce`, whether re-running it reproduces its checked cells (`helpers.verify`).
+
+It writes `grades.csv` (one row per student and file) and one HTML feedback page per student.
+A corrupt file or a file that is not a notebook gets a row saying so; it never stops the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers import cells
+from helpers.errors import LabError
+from helpers.runner import LABS_DIR, list_labs
+
+COLUMNS = ("student", "file", "lab", "status", "ran_top_to_bottom", "checks_passed", "checks_total",
+           "failed_checks", "edited_checks", "profile", "val_top1", "test_top1", "epochs", "seconds",
+           "reproduced", "problems")  # fmt: skip
+NO_FOLDER = "(no folder)"  # the student of a file lying directly in DIR
+RESULT_KEYS = ("profile", "val_top1", "test_top1", "epochs", "seconds")
+
+
+@dataclass
+class Check:
+    """One of the lab's check cells, as found in a submission."""
+
+    label: str
+    status: str  # passed, failed, not run, edited, missing
+    detail: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Grade:
+    """Everything the grader found about one submitted file. Issue 5: `python -m helpers grade`."""
+
+    student: str
+    file: str
+    status: str = "graded"  # graded, unknown lab, corrupt, not a notebook, no notebooks
+    lab: str = ""
+    ran_in_order: bool | None = None
+    problems: list[str] = field(default_factory=list)  # why it did not run top to bottom
+    checks: list[Check] = field(default_factory=list)
+    results: dict = field(default_factory=dict)
+    reproduced: str = "-"  # yes, no, or - (not checked)
+    reproduce_detail: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def row(self) -> dict:
+        failed = "; ".join(c.label for c in self.checks if c.status in ("failed", "not run", "missing"))
+        edited = "; ".join(c.label for c in self.checks if c.status == "edited")
+        yes_no = {True: "yes", False: "no", None: "-"}[self.ran_in_order]
+        return {"student": self.student, "file": self.file, "lab": self.lab or "-", "status": self.status,
+                "ran_top_to_bottom": yes_no, "checks_passed": sum(c.status == "passed" for c in self.checks),
+                "checks_total": len(self.checks), "failed_checks": failed, "edited_checks": edited,
+                **{k: self.results.get(k, "-") for k in RESULT_KEYS}, "reproduced": self.reproduced,
+                "problems": "; ".join(self.problems + self.notes)}  # fmt: skip
+
+
+def execution_problems(nb) -> list[str]:
+    """Why a notebook did not run top to bottom in order without error; [] when it did (issue 5)."""
+    problems, unrun, last = [], [], 0
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not cell.source.strip():
+            continue
+        for err in cells.error_outputs(cell):
+            problems.append(f"{cells.describe_cell(i, cell)} raised {err.get('ename')}: {err.get('evalue', '')[:200]}")
+        count = cell.get("execution_count")
+        if count is None:
+            unrun.append(cells.describe_cell(i, cell))
+        elif count <= last:
+            problems.append(f"{cells.describe_cell(i, cell)} was run before a cell above it (In [{last}])")
+        last = max(last, count or 0)
+    if any("before a cell above it" in p for p in problems):
+        problems.append("cells were run out of order: restart the kernel and run all cells, top to bottom")
+    if unrun:
+        more = f" and {len(unrun) - 1} more code cells after it" if len(unrun) > 1 else ""
+        problems.append(f"{unrun[0]}{more} not run")
+    return problems
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def match_cells(lab_nb, sub_nb) -> dict[int, int]:
+    """Lab cell index -> submission cell index for the code cells, aligned by their sources."""
+    lab = [(i, c) for i, c in enumerate(lab_nb.cells) if c.cell_type == "code"]
+    sub = [(j, c) for j, c in enumerate(sub_nb.cells)
+           if c.cell_type == "code" and cells.INJECTED_TAG not in c.metadata.get("tags", [])]  # fmt: skip
+    a, b = [cells.normalized(c.source) for _, c in lab], [cells.normalized(c.source) for _, c in sub]
+    pairs: dict[int, int] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            pairs.update({i1 + k: j1 + k for k in range(i2 - i1)})
+        elif tag == "replace":  # pair each lab cell with the most similar unpaired cell of the block
+            free = list(range(j1, j2))
+            for i in range(i1, i2):
+                best = max(free, key=lambda j, i=i: _similarity(a[i], b[j]), default=None)
+                if best is not None and _similarity(a[i], b[best]) >= 0.5:
+                    pairs[i] = best
+                    free.remove(best)
+    ids = {c.get("id"): j for j, (_, c) in enumerate(sub) if c.get("id")}
+    for i, (_, c) in enumerate(lab):  # same cell id: the same cell, however much it was edited
+        if i not in pairs and c.get("id") in ids and ids[c.get("id")] not in pairs.values():
+            pairs[i] = ids[c.get("id")]
+    return {lab[i][0]: sub[j][0] for i, j in pairs.items()}
+
+
+def grade_checks(lab_nb, sub_nb) -> list[Check]:
+    """The status of each of the lab's check cells in a submission (issue 5)."""
+    pairs, checks = match_cells(lab_nb, sub_nb), []
+    for i, lab_cell in enumerate(lab_nb.cells):
+        if not cells.is_check_cell(lab_cell):
+            continue
+        if i not in pairs:
+            label = f"lab cell {i} (`{cells.snippet(lab_cell.source)}`)"
+            checks.append(Check(label, "missing", ["no cell like it in the notebook: deleted or rewritten"]))
+            continue
+        cell = sub_nb.cells[pairs[i]]
+        label, errors = cells.describe_cell(pairs[i], cell), cells.error_outputs(cell)
+        ran = "not run" if cell.get("execution_count") is None else "failed" if errors else "passed"
+        detail = [f"{e.get('ename')}: {e.get('evalue', '')[:300]}" for e in errors]
+        if cells.normalized(cell.source) != cells.normalized(lab_cell.source):
+            was, now = cells.normalized(lab_cell.source).splitlines(), cells.normalized(cell.source).splitlines()
+            diff = difflib.unified_diff(was, now, "lab", "submitted", lineterm="")
+            checks.append(Check(label, "edited", [f"edited check cell ({ran} as edited)", *list(diff)[2:]]))
+        else:
+            checks.append(Check(label, ran, detail))
+    return checks
+
+
+def _number(value):
+    """A number from an untrusted file, rounded for the table; anything else is '-'."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        return "-"
+    return value if isinstance(value, int) else round(value, 4)
+
+
+def recorded_results(path: Path, nb) -> tuple[dict, list[str]]:
+    """Profile, accuracy, epochs and seconds from the results file next to the notebook (issue 5)."""
+    names = [path.with_suffix(".json").name]
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            names += [Path(p).name for p in re.findall(r"results written to (\S+\.json)", out.get("text", ""))]
+    found = [path.parent / n for n in dict.fromkeys(names) if (path.parent / n).is_file()]
+    duration = nb.metadata.get("papermill", {}).get("duration")
+    results = {"seconds": _number(duration)} if duration is not None else {}
+    if not found:
+        return results, [f"no results file ({names[0]}) next to the notebook"]
+    try:
+        data = json.loads(found[0].read_text())
+        metrics = data.get("metrics") or {}
+    except (ValueError, OSError, AttributeError) as err:
+        return results, [f"results file {found[0].name} is unreadable ({str(err)[:100]})"]
+    notes = [] if data.get("lab") == path.stem else [f"{found[0].name} is the results of lab {data.get('lab')!r}"]
+    results.update(profile=str(data.get("profile", "-")), val_top1=_number(metrics.get("val_top1")),
+                   test_top1=_number(metrics.get("test_top1")), epochs=_number(data.get("epochs")))  # fmt: skip
+    results["seconds"] = _number(data.get("total_seconds", duration))
+    return results, notes
+
+
+def lab_for(path: Path, labs: list[Path]) -> Path | None:
+    """The lab a submission belongs to: the same file name stem, else the one lab with its number."""
+    exact = [lab for lab in labs if lab.stem == path.stem]
+    if exact:
+        return exact[0]
+    number = re.match(r"\d\d(?=_|$)", path.stem)
+    same_number = [lab for lab in labs if number and lab.stem.startswith(number.group() + "_")]
+    return same_number[0] if len(same_number) == 1 else None
+
+
+def grade_notebook(path: Path, student: str, labs_dir: Path = LABS_DIR, reproduce: bool = False,
+                   root: Path | None = None) -> Grade:  # fmt: skip
+    """Grade one submitted file; every problem is recorded in the Grade, none is raised.
+
+    Issue 5: `python -m helpers grade`.
+    """
+    grade = Grade(student, str(path.relative_to(root) if root else path.name))
+    try:
+        nb = cells.read_notebook(path)
+    except LabError as err:
+        grade.status, grade.problems = "corrupt", [str(err).replace(f"{path}: ", "")]
+        return grade
+    grade.problems = execution_problems(nb)
+    grade.ran_in_order = not grade.problems
+    grade.results, grade.notes = recorded_results(path, nb)
+    lab = lab_for(path, list_labs(labs_dir))
+    if lab is None:
+        grade.status = "unknown lab"
+        grade.notes.append(f"no lab in {labs_dir} matches {path.name}; check cells not graded")
+    else:
+        grade.lab = lab.stem
+        grade.checks = grade_checks(cells.read_notebook(lab), nb)
+    if reproduce:
+        from helpers.verify import verify_notebook
+
+        result = verify_notebook(path, labs_dir=labs_dir)
+        grade.reproduced = "yes" if result.ok else "no"
+        grade.reproduce_detail = result.format().splitlines()[1:] if not result.ok else []
+    return grade
+
+
+def submissions(root: Path) -> list[tuple[str, Path]]:
+    """(student, file) for every file under root/<student>/, hidden files and folders skipped.
+
+    Issue 5: `python -m helpers grade`.
+    """
+    found = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_dir():
+            files = [f for f in sorted(entry.rglob("*")) if f.is_file()]
+            found += [(entry.name, f) for f in files if not any(p.startswith(".") for p in f.relative_to(entry).parts)]
+            if not files:
+                found.append((entry.name, entry))
+        else:
+            found.append((NO_FOLDER, entry))
+    return found
+
+
+def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path = LABS_DIR,
+                 reproduce: bool = False) -> tuple[list[Grade], Path]:  # fmt: skip
+    """Grade every student's files; write out/grades.csv and out/<student>.html (issue 5)."""
+    from helpers.feedback import write_feedback
+
+    root = Path(root)
+    if not root.is_dir():
+        raise LabError(f"{root} is not a folder; expected one sub-folder of executed notebooks per student.")
+    out = Path(out) if out else root.parent / f"{root.name}-grades"
+    grades = []
+    for student, path in submissions(root):
+        home = root if student == NO_FOLDER else root / student
+        if path.is_dir():
+            grades.append(Grade(student, path.name, status="no notebooks", problems=["the folder is empty"]))
+        elif path.suffix == ".ipynb":
+            print(f"grading {student}: {path.name} ...", flush=True)
+            grades.append(grade_notebook(path, student, labs_dir, reproduce, home))
+        elif not (path.suffix == ".json" and path.with_suffix(".ipynb").exists()):  # a lab's results: used above
+            rel = str(path.relative_to(home))
+            grades.append(Grade(student, rel, status="not a notebook", problems=["not a .ipynb notebook; not graded"]))
+    out.mkdir(parents=True, exist_ok=True)
+    with open(out / "grades.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(g.row() for g in grades)
+    write_feedback(grades, out)
+    return grades, out

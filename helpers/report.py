@@ -1,0 +1,194 @@
+"""The course report: every lab's results in one table (issue 5; `python -m helpers report DIR`).
+
+Reads every `DIR/<lab>.json` the labs recorded (schema: `helpers.results`) and writes
+`DIR/report.html` (self-contained: the curves are embedded as base64 PNG) and `DIR/report.md`
+(its curves beside it in `report_curves.png`):
+
+1. one table of every lab: model, dataset, profile, top-1, top-5, epochs, parameters, peak
+   memory and time, like Table 1 of a course report, for the whole course;
+2. the training curves of every lab side by side;
+3. the environment the numbers were measured in (versions, devices).
+
+A file that is not valid JSON or not a lab's results, and a lab with no results, are listed
+under "Problems"; they never stop the report. `notebooks/report.ipynb` shows the same table.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import math
+from html import escape
+from pathlib import Path
+
+from helpers.config import REPO
+from helpers.errors import LabError
+from helpers.runner import first_error, list_labs
+
+DEFAULT_DIR = REPO / "executed"  # where `make labs` writes
+COLUMNS = ("lab", "model", "dataset", "profile", "top-1", "top-5", "split", "epochs", "params", "peak MiB",
+           "seconds", "status")  # fmt: skip
+
+
+def results_folder(folder: str | Path | None = None) -> Path:
+    """The folder to read: `folder`, or the repository's executed/ for None. Issue 5: `python -m helpers report`."""
+    path = Path(folder) if folder else DEFAULT_DIR
+    if not path.is_dir():
+        raise LabError(f"No results folder {path}: run the labs first (`make labs`, or "
+                       f"`python -m helpers run --out {path}`).")  # fmt: skip
+    return path
+
+
+def load_results(folder: str | Path | None = None) -> tuple[list[dict], list[str]]:
+    """(every lab's results, problems found) in a folder of `<lab>.json` files (issue 5)."""
+    folder = results_folder(folder)
+    results, problems = [], []
+    for path in sorted(folder.glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (ValueError, OSError) as err:
+            problems.append(f"{path.name}: not valid JSON ({str(err)[:120]}); run its lab again to rewrite it")
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
+            problems.append(f"{path.name}: not a lab's results file (no 'metrics'); skipped")
+            continue
+        results.append({**data, "lab": str(data.get("lab") or path.stem)})
+    have = {r["lab"] for r in results}
+    for lab in list_labs():
+        if lab.stem not in have:
+            executed = folder / lab.name
+            why = first_error(executed) if executed.exists() else ""
+            problems.append(f"{lab.stem}: no results in {folder}" + (f" (it failed: {why})" if why else " (not run)"))
+    return results, problems
+
+
+def _num(value, digits: int = 4):
+    """A finite number rounded, else None: results files are read, not trusted."""
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return round(value, digits) if ok else None
+
+
+def table_rows(results: list[dict]) -> list[dict]:
+    """One row per lab, the columns of the course table."""
+    rows = []
+    for r in results:
+        metrics = r.get("metrics") or {}
+        split = "test" if _num(metrics.get("test_top1")) is not None else "val"
+        rows.append({"lab": r["lab"], "model": str(r.get("model") or "-"), "dataset": str(r.get("dataset", "-")),
+                     "profile": str(r.get("profile", "-")), "top-1": _num(metrics.get(f"{split}_top1")),
+                     "top-5": _num(metrics.get(f"{split}_top5")), "split": split, "epochs": _num(r.get("epochs"), 0),
+                     "params": _num(r.get("params"), 0), "peak MiB": _num(r.get("peak_memory_mib"), 1),
+                     "seconds": _num(r.get("total_seconds"), 1), "status": str(r.get("status", "-"))})  # fmt: skip
+    return rows
+
+
+def results_table(folder: str | Path | None = None):
+    """Every lab's results as a pandas DataFrame, one row per lab (issue 5; notebooks/report.ipynb)."""
+    import pandas as pd
+
+    results, _ = load_results(folder)
+    return pd.DataFrame(table_rows(results), columns=list(COLUMNS)).set_index("lab")
+
+
+def curves_png(results: list[dict]) -> bytes | None:
+    """Loss and top-1 curves of every lab with a history, side by side, as PNG bytes (headless)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    labs = [r for r in results if isinstance(r.get("history"), list) and r["history"]]
+    if not labs:
+        return None
+    ncols = min(len(labs), 4)
+    nrows = 2 * math.ceil(len(labs) / ncols)
+    fig = Figure(figsize=(3.6 * ncols, 2.6 * nrows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in axes.flat:
+        ax.set_visible(False)
+    for n, r in enumerate(labs):
+        rows = [h for h in r["history"] if isinstance(h, dict)]
+        epochs = [h.get("epoch", i + 1) for i, h in enumerate(rows)]
+        for row, kind in enumerate(("loss", "top1")):
+            ax = axes[2 * (n // ncols) + row, n % ncols]
+            ax.set_visible(True)
+            for split, style in (("train", "--"), ("val", "-")):
+                values = [_num(h.get(f"{split}_{kind}")) for h in rows]
+                ax.plot(epochs, [math.nan if v is None else v for v in values], style, marker=".", label=split)
+            ax.set_title(f"{r['lab']}: {'loss' if kind == 'loss' else 'top-1'}", fontsize=9)
+            ax.set_xlabel("epoch", fontsize=8)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.legend(fontsize=7)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    return buffer.getvalue()
+
+
+def environment(results: list[dict]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """([(package, version or 'a (lab), b (lab)')], [(lab, device)]) of the labs' runs."""
+    seen: dict[str, dict[str, list[str]]] = {}
+    for r in results:
+        versions = r.get("versions") if isinstance(r.get("versions"), dict) else {}
+        for name, version in versions.items():
+            seen.setdefault(str(name), {}).setdefault(str(version), []).append(r["lab"])
+    per_lab = lambda vs: ", ".join(f"{v} ({', '.join(labs)})" for v, labs in vs.items())
+    packages = [(name, per_lab(vs) if len(vs) > 1 else next(iter(vs))) for name, vs in seen.items()]
+    return packages, [(r["lab"], str(r.get("device", "-"))) for r in results]
+
+
+def _cell(value) -> str:
+    return "-" if value is None else f"{value:.1%}" if isinstance(value, float) and value <= 1 else str(value)
+
+
+def _fmt_row(row: dict) -> list[str]:
+    shown = {**row, "top-1": _cell(row["top-1"]), "top-5": _cell(row["top-5"])}
+    if row["params"] is not None:
+        shown["params"] = f"{row['params']:,.0f}"
+    return ["-" if shown[c] is None else str(shown[c]) for c in COLUMNS]
+
+
+def _html_table(header, rows) -> str:
+    head = "".join(f"<th>{escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _md_table(header, rows) -> str:
+    clean = lambda v: escape(str(v), quote=False).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(map(clean, header)) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(map(clean, row)) + " |" for row in rows])
+
+
+def write_report(folder: str | Path | None = None) -> tuple[Path, Path, list[str]]:
+    """Write report.html and report.md into the results folder (issue 5).
+
+    Returns their paths and the problems found (also listed in both files).
+    """
+    folder = results_folder(folder)
+    results, problems = load_results(folder)
+    rows = [_fmt_row(r) for r in table_rows(results)]
+    packages, devices = environment(results)
+    png = curves_png(results)
+    title = f"Course report: {len(results)} lab{'s' * (len(results) != 1)} in {folder.name}/"
+    css = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0}"
+           "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}img{max-width:100%}")  # fmt: skip
+    html = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
+            f"<style>{css}</style></head><body><h1>{escape(title)}</h1><h2>Results of every lab</h2>",
+            _html_table(COLUMNS, rows) if rows else "<p>No results files.</p>"]  # fmt: skip
+    md = [f"# {title}", "", "## Results of every lab", "", _md_table(COLUMNS, rows) if rows else "No results files."]
+    if problems:
+        html.append("<h2>Problems</h2><ul>" + "".join(f"<li>{escape(p)}</li>" for p in problems) + "</ul>")
+        md += ["", "## Problems", "", *[f"- {p}" for p in problems]]
+    (folder / "report_curves.png").unlink(missing_ok=True)
+    if png:
+        (folder / "report_curves.png").write_bytes(png)
+        data = base64.b64encode(png).decode()
+        html.append(f'<h2>Training curves</h2><img alt="training curves" src="data:image/png;base64,{data}">')
+        md += ["", "## Training curves", "", "![training curves](report_curves.png)"]
+    header = (("package", "version"), ("lab", "device"))
+    html += ["<h2>Environment</h2>", _html_table(header[0], packages), _html_table(header[1], devices)]
+    md += ["", "## Environment", "", _md_table(header[0], packages), "", _md_table(header[1], devices)]
+    (folder / "report.html").write_text("\n".join(html) + "\n</body></html>\n", encoding="utf-8")
+    (folder / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    return folder / "report.html", folder / "report.md", problems

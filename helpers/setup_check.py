@@ -1,0 +1,121 @@
+"""Is this machine ready for the labs? The logic behind notebooks/00_setup.ipynb (issue 5).
+
+Three checks, each line printed OK or FAIL with what to do about a failure:
+
+1. the installed packages against the exact pins in requirements.txt;
+2. the device the labs will use (`helpers.runtime.pick_device`) and what else is available;
+3. the datasets: whether each can be loaded from what is on disk, without downloading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from helpers.config import REPO
+from helpers.errors import LabError
+
+REQUIREMENTS = REPO / "requirements.txt"
+DATASETS = ("fashion-mnist", "cifar10")
+NEEDED_BY = {"fashion-mnist": "the smoke and quick profiles", "cifar10": "the full profile"}
+FIX_PACKAGES = "run `make install` (or `.venv/bin/pip install -r requirements.txt -e .`) and restart the kernel"
+
+
+@dataclass
+class Check:
+    """One line of the report: what was checked, whether it is fine, and what to do if not.
+
+    Issue 5: notebooks/00_setup.ipynb.
+    """
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def line(self) -> str:
+        text = f"{'OK  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
+        fix = self.fix.replace("\n", "\n         ")
+        return text if self.ok or not self.fix else f"{text}\n      -> {fix}"
+
+
+def pins(path: str | Path = REQUIREMENTS) -> dict[str, str]:
+    """{package: pinned version} from a requirements file of exact `name==version` pins.
+
+    Issue 5: notebooks/00_setup.ipynb.
+    """
+    found = {}
+    for line in Path(path).read_text().splitlines():
+        entry = line.split("#")[0].strip()
+        if "==" in entry:
+            name, pin = entry.split("==", 1)
+            found[name.strip()] = pin.strip()
+    return found
+
+
+def check_versions(path: str | Path = REQUIREMENTS) -> list[Check]:
+    """Each pinned package: installed at its pin? (setup notebook, issue 5)."""
+    checks = []
+    for name, pin in pins(path).items():
+        try:
+            installed = version(name)
+        except PackageNotFoundError:
+            checks.append(Check(name, False, f"not installed (requirements.txt pins {pin})", FIX_PACKAGES))
+            continue
+        ok = installed.split("+")[0] == pin
+        detail = installed if ok else f"{installed} installed, requirements.txt pins {pin}"
+        checks.append(Check(name, ok, detail, "" if ok else FIX_PACKAGES))
+    return checks
+
+
+def check_device(name: str = "auto") -> Check:
+    """The device `name` resolves to here, described; FAIL with the alternatives if it is missing.
+
+    Issue 5: notebooks/00_setup.ipynb.
+    """
+    from helpers import runtime
+
+    try:
+        device = runtime.pick_device(name)
+    except LabError as err:
+        return Check("device", False, str(err), "set device='auto' (or one of the available devices) in the lab")
+    others = ", ".join(runtime.available_devices())
+    note = "" if device.type != "cpu" else "; no GPU found: the labs default to the quick profile (minutes per lab)"
+    return Check("device", True, f"{runtime.describe(device)} (available: {others}){note}")
+
+
+def check_datasets(data_dir: str | Path | None = None, names=DATASETS) -> list[Check]:
+    """Each dataset loadable from disk, without downloading? The fix is the loader's own message.
+
+    Issue 5: notebooks/00_setup.ipynb.
+    """
+    from helpers import data
+
+    checks = []
+    for name in names:
+        try:
+            ds = data.load(name, data_dir, download=False)
+        except LabError as err:
+            needed = f" (needed by {NEEDED_BY[name]})" if name in NEEDED_BY else ""
+            checks.append(Check(f"dataset {name}", False, f"not found on this machine{needed}", str(err)))
+            continue
+        checks.append(Check(f"dataset {name}", True, f"{ds.summary()} (from {ds.source})"))
+    return checks
+
+
+def run_checks(device: str = "auto", data_dir: str | Path | None = None, datasets=DATASETS) -> list[Check]:
+    """Every check of the setup notebook, printed as it goes; returns them all (issue 5)."""
+    sections = [("Packages (requirements.txt)", check_versions), ("Device", lambda: [check_device(device)]),
+                ("Datasets", lambda: check_datasets(data_dir, datasets))]  # fmt: skip
+    checks = []
+    for title, run in sections:
+        print(f"\n{title}")
+        for check in run():
+            print(check.line())
+            checks.append(check)
+    failed = [c.name for c in checks if not c.ok]
+    print(
+        f"\n{len(checks) - len(failed)} of {len(checks)} checks OK" + (f"; to fix: {', '.join(failed)}" * bool(failed))
+    )
+    return checks

@@ -1,0 +1,52 @@
+"""Smoke runs shared by the test modules: lab 01 alone, and every lab, each once per session.
+
+`python -m helpers run 01 --profile smoke --out TMP` takes tens of seconds on 2 cores, so the
+verify, grading, report and solution tests (issue 5) read one run instead of making their own;
+tests/test_labs.py reads one run of every lab. The runs are memoized here rather than in
+fixtures, because a session fixture defined in a test module runs once per module that uses it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LAB = "01_sanity_checks"
+
+
+def _smoke_run(*labs: str) -> tuple[Path, subprocess.CompletedProcess]:
+    """`python -m helpers run LABS --profile smoke` into a temporary folder, removed at exit."""
+    out = Path(tempfile.mkdtemp(prefix="labs-smoke-"))
+    atexit.register(shutil.rmtree, out, True)
+    cmd = [sys.executable, "-m", "helpers", "run", *labs, "--profile", "smoke", "--out", str(out)]
+    return out, subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+
+
+@functools.cache
+def lab01_smoke() -> tuple[Path, subprocess.CompletedProcess]:
+    """(the output folder, the finished process) of lab 01's smoke run."""
+    return _smoke_run("01")
+
+
+@functools.cache
+def smoke_output() -> tuple[Path, subprocess.CompletedProcess]:
+    """(the output folder, the finished process) of one smoke run of every lab (tests/test_labs.py)."""
+    return _smoke_run()
+
+
+def lab01_output() -> Path:
+    """The output folder of a successful run, or a test failure that shows why the run failed."""
+    out, proc = lab01_smoke()
+    assert proc.returncode == 0, f"the lab 01 smoke run failed:\n{proc.stdout}\n{proc.stderr}"
+    return out
+
+
+def cli(*args, cwd=REPO) -> subprocess.CompletedProcess:
+    """`python -m helpers ARGS...`, captured."""
+    return subprocess.run([sys.executable, "-m", "helpers", *args], cwd=cwd, capture_output=True, text=True)
