@@ -36,7 +36,7 @@ def test_report_writes_a_row_per_lab_and_lists_problems(results):
     table = md.split("## Results of every lab")[1].split("##")[0]
     rows = [line for line in table.splitlines() if line.startswith(f"| {LAB} |") or line.startswith("| 98_copy |")]
     top1 = f"{data['metrics']['test_top1']:.1%}"
-    assert rows[0].startswith(f"| {LAB} | - | fashion-mnist | smoke | {top1} |") and "| 81,630 |" in rows[0]
+    assert rows[0].startswith(f"| {LAB} | SimpleNN | fashion-mnist | smoke | {top1} |") and "| 81,630 |" in rows[0]
     assert rows[1].startswith("| 98_copy | SimpleNN &lt;b&gt; | fashion-mnist |") and len(rows) == 2
     assert "99_broken.json: not valid JSON" in md and "99_broken.json: not valid JSON" in proc.stdout
     html = (folder / "report.html").read_text()

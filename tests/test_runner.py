@@ -8,6 +8,7 @@ import sys
 
 import nbformat
 import pytest
+from lab_run import lab01_smoke
 
 from helpers import runner
 from helpers.results import SCHEMA
@@ -20,16 +21,14 @@ def cli(*args, cwd=REPO):
 
 
 @pytest.fixture(scope="module")
-def lab01(tmp_path_factory, fmnist):
-    out = tmp_path_factory.mktemp("executed")
-    proc = cli("run", "01", "--profile", "smoke", "--out", str(out))
+def lab01(fmnist):
+    out, proc = lab01_smoke()  # one smoke run of every lab, shared with the other test modules
     return proc, out
 
 
 def test_lab01_smoke_through_the_runner(lab01):
     proc, out = lab01
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "01_sanity_checks  ok" in proc.stdout
+    assert "01_sanity_checks  ok" in proc.stdout, proc.stdout + proc.stderr
     result = json.loads((out / "01_sanity_checks.json").read_text())
     assert set(SCHEMA) <= set(result)
     assert result["profile"] == "smoke" and result["dataset"] == "fashion-mnist"
