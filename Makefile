@@ -1,4 +1,4 @@
-# make labs   execute every lab in the default profile into executed/ (PROFILE=smoke|quick|full|auto)
+# make labs   execute every lab into executed/ and write executed/report.html (PROFILE=smoke|quick|full|auto)
 # make test   run the test suite
 # Both create .venv and install requirements.txt if needed, and fetch the data first.
 PYTHON ?= python3

@@ -42,8 +42,14 @@ def lab01_smoke() -> tuple[Path, subprocess.CompletedProcess]:
 def lab01_output() -> Path:
     """The output folder holding a successful lab 01 run, or a test failure that shows why it failed."""
     out, proc = smoke_output()
-    assert f"{LAB}  ok" in proc.stdout, f"the lab 01 smoke run failed:\n{proc.stdout}\n{proc.stderr}"
+    assert status(proc, LAB) == "ok", f"the lab 01 smoke run failed:\n{proc.stdout}\n{proc.stderr}"
     return out
+
+
+def status(proc: subprocess.CompletedProcess, lab: str) -> str:
+    """A lab's status (ok, failed, timeout) in the runner's summary table; '' if it is not there."""
+    rows = [line.split() for line in proc.stdout.splitlines()]
+    return next((row[1] for row in rows if len(row) > 1 and row[0] == lab), "")
 
 
 def cli(*args, cwd=REPO) -> subprocess.CompletedProcess:

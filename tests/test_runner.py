@@ -8,7 +8,7 @@ import sys
 
 import nbformat
 import pytest
-from lab_run import lab01_smoke
+from lab_run import lab01_smoke, status
 
 from helpers import runner
 from helpers.results import SCHEMA
@@ -28,7 +28,7 @@ def lab01(fmnist):
 
 def test_lab01_smoke_through_the_runner(lab01):
     proc, out = lab01
-    assert "01_sanity_checks  ok" in proc.stdout, proc.stdout + proc.stderr
+    assert status(proc, "01_sanity_checks") == "ok", proc.stdout + proc.stderr
     result = json.loads((out / "01_sanity_checks.json").read_text())
     assert set(SCHEMA) <= set(result)
     assert result["profile"] == "smoke" and result["dataset"] == "fashion-mnist"
