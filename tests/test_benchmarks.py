@@ -1,0 +1,27 @@
+"""The benchmarks run and print their JSON (small sizes; the ratios are reported, never asserted)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from lab_run import REPO
+
+
+def run(script: str, *args: str) -> dict:
+    proc = subprocess.run([sys.executable, f"benchmarks/{script}", *args], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_loader_benchmark(fmnist):
+    result = run("loader.py", "--images", "2000")
+    assert result["loader_images_per_s"] > 0 and result["ratio"] > 0 and "cpu" in result["machine"]
+    assert set(result["dataloader_pil_images_per_s"]) >= {"workers=0"}
+
+
+def test_train_step_benchmark():
+    result = run("train_step.py", "--steps", "2", "--batch-size", "16")
+    assert abs(result["train_gflop_per_image"] - 0.2433) < 0.01  # 3 x ResNet-20's ~41M multiply-adds x 2
+    assert result["matmul_gflops"] > 0 and 0 < result["fraction_of_matmul"]
