@@ -98,7 +98,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # He et al.: SGD 0.1, momentum 0.9, wd 1e-4, batch 128, 200 epochs; two runs (option A and B)
     "06_resnet20": {
         "smoke": dict(epochs=2, train_size=2000, lr=0.1),
-        "quick": dict(epochs=3, train_size=20_000, lr=0.1),
+        "quick": dict(epochs=3, train_size=30_000, lr=0.1),
         "full": dict(epochs=200, lr=0.1, val_size=5000),
     },
     # UW-Madison SimpleViT settings (AdamW) vs TU Wien's; on the CPU a narrower ViT with 8x8 patches (16 tokens)
