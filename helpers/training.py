@@ -164,9 +164,10 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
                 if penalty is not None:
                     loss = loss + penalty(model)
             limit = explode * math.log(logits.shape[1])
-            if not torch.isfinite(loss) or loss.item() > limit:
+            value = loss.item()  # the step's one read-back from the device
+            if not math.isfinite(value) or value > limit:
                 history.status = "diverged"
-                history.message = (f"loss became {loss.item():.4g} (limit {limit:.3g}) in epoch {epoch} at lr {lr:g}; "
+                history.message = (f"loss became {value:.4g} (limit {limit:.3g}) in epoch {epoch} at lr {lr:g}; "
                                    "this run stopped there")  # fmt: skip
                 break
             optimizer.zero_grad(set_to_none=True)
@@ -177,7 +178,7 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
             step += 1
             if after_step is not None:
                 after_step(step)
-            loss_sum += loss.item() * len(y)
+            loss_sum += value * len(y)
             for k, v in topk_correct(logits.detach(), y, (1, 5)).items():
                 hits[k] += v
             seen += len(y)
