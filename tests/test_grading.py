@@ -11,7 +11,7 @@ import papermill
 import pytest
 from lab_run import LAB, REPO, cli, lab01_output
 
-from helpers import cells, grading
+from helpers.course import cells, grading
 
 
 def code_notebook(*sources, counts=None):

@@ -11,8 +11,8 @@ import json
 import pytest
 from lab_run import smoke_output, status
 
+from helpers.course.runner import list_labs
 from helpers.results import SCHEMA
-from helpers.runner import list_labs
 
 LABS = [p.stem for p in list_labs()]
 

@@ -12,7 +12,7 @@ import papermill
 import pytest
 from lab_run import LAB, REPO, cli, lab01_output
 
-from helpers import report, setup_check
+from helpers.course import report, setup_check
 from helpers.errors import LabError
 
 

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from lab_run import lab01_smoke, status
 
-from helpers import runner
+from helpers.course import runner
 from helpers.results import SCHEMA
 
 REPO = runner.REPO

@@ -10,10 +10,10 @@ import papermill
 import pytest
 from lab_run import REPO, cli, lab01_output
 
-from helpers import cells, grading
+from helpers.course import cells, grading
+from helpers.course.runner import list_labs
+from helpers.course.student import strip_solutions, student_version
 from helpers.errors import LabError
-from helpers.runner import list_labs
-from helpers.student import strip_solutions, student_version
 
 LABS = list_labs()
 

@@ -7,7 +7,7 @@ import papermill
 import pytest
 from lab_run import LAB, cli, lab01_output
 
-from helpers.verify import sanitize, sanitize_patterns
+from helpers.course.verify import sanitize, sanitize_patterns
 
 
 @pytest.mark.parametrize(

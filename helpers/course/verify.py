@@ -5,7 +5,7 @@ it to a scratch folder, points its `results_dir` at the scratch folder (so the g
 next to it are never overwritten), and has nbval re-execute the copy in this environment with
 the notebook's own injected parameters:
 
-    pytest --nbval-lax --nbval-current-env --nbval-sanitize-with helpers/nbval_sanitize.cfg COPY
+    pytest --nbval-lax --nbval-current-env --nbval-sanitize-with helpers/course/nbval_sanitize.cfg COPY
 
 nbval compares the outputs of the cells marked `# NBVAL_CHECK_OUTPUT` with the stored ones,
 after the sanitize rules blank out what may differ (addresses, timings, devices, paths,
@@ -27,10 +27,10 @@ from pathlib import Path
 
 import nbformat
 
-from helpers import cells
+from helpers.course import cells
+from helpers.course.nbval_report import INDEX_KEY
+from helpers.course.runner import LABS_DIR
 from helpers.errors import LabError
-from helpers.nbval_report import INDEX_KEY
-from helpers.runner import LABS_DIR
 
 SANITIZE = Path(__file__).with_name("nbval_sanitize.cfg")
 MAX_LINES = 12  # differing lines shown per output
@@ -205,7 +205,7 @@ def verify_notebook(path: str | Path, *, labs_dir: Path = LABS_DIR, params: dict
         ini.write_text("[pytest]\n")
         cmd = [sys.executable, "-m", "pytest", str(copy), "--nbval-lax", "--nbval-current-env",
                "--nbval-sanitize-with", str(SANITIZE), "--nbval-cell-timeout", str(timeout),
-               "-p", "helpers.nbval_report", "--labs-verify-report", str(report), "-p", "no:cacheprovider",
+               "-p", "helpers.course.nbval_report", "--labs-verify-report", str(report), "-p", "no:cacheprovider",
                "-c", str(ini), "--rootdir", str(work), "-q", "--color=no"]  # fmt: skip
         env = {**os.environ, "LABS_HEADLESS": "1", "LABS_RESULTS_DIR": str(work / "results")}
         proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)

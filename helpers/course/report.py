@@ -23,8 +23,8 @@ from html import escape
 from pathlib import Path
 
 from helpers.config import REPO
+from helpers.course.runner import first_error, list_labs
 from helpers.errors import LabError
-from helpers.runner import first_error, list_labs
 
 DEFAULT_DIR = REPO / "executed"  # where `make labs` writes
 COLUMNS = ("lab", "model", "dataset", "profile", "top-1", "top-5", "split", "epochs", "params", "peak MiB",

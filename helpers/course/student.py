@@ -23,9 +23,9 @@ from pathlib import Path
 
 import nbformat
 
-from helpers import cells
+from helpers.course import cells
+from helpers.course.runner import LABS_DIR, find_labs
 from helpers.errors import LabError
-from helpers.runner import LABS_DIR, find_labs
 
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
 MARKDOWN_STUB = ("YOUR ANSWER HERE",)

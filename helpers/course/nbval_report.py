@@ -1,6 +1,6 @@
 """A pytest plugin that records what nbval saw, cell by cell, as JSON (issue 5).
 
-`python -m helpers verify` runs `pytest --nbval-lax -p helpers.nbval_report --labs-verify-report
+`python -m helpers verify` runs `pytest --nbval-lax -p helpers.course.nbval_report --labs-verify-report
 FILE` and reads FILE back: for every code cell nbval executed, its position in the notebook,
 whether its output was compared, the outcome, and the outputs the re-run produced (sanitized as
 nbval compared them). That is all `verify` needs to say *which* cell differs and *how*, without

@@ -11,7 +11,7 @@ alone:
   labs/ (matched by file name); a check cell that was executed without error passed, one whose
   source differs from the lab's is flagged as edited, naming it;
 - the recorded results (accuracy, epochs, time) from the results file next to the notebook;
-- with `--reproduce`, whether re-running it reproduces its checked cells (`helpers.verify`).
+- with `--reproduce`, whether re-running it reproduces its checked cells (`helpers.course.verify`).
 
 It writes `grades.csv` (one row per student and file) and one HTML feedback page per student.
 A corrupt file or a file that is not a notebook gets a row saying so; it never stops the run.
@@ -26,9 +26,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers import cells
+from helpers.course import cells
+from helpers.course.runner import LABS_DIR, list_labs
 from helpers.errors import LabError
-from helpers.runner import LABS_DIR, list_labs
 
 COLUMNS = ("student", "file", "lab", "status", "ran_top_to_bottom", "checks_passed", "checks_total",
            "failed_checks", "edited_checks", "profile", "val_top1", "test_top1", "epochs", "seconds",
@@ -209,7 +209,7 @@ def grade_notebook(path: Path, student: str, labs_dir: Path = LABS_DIR, reproduc
         grade.lab = lab.stem
         grade.checks = grade_checks(cells.read_notebook(lab), nb)
     if reproduce:
-        from helpers.verify import verify_notebook
+        from helpers.course.verify import verify_notebook
 
         result = verify_notebook(path, labs_dir=labs_dir)
         grade.reproduced = "yes" if result.ok else "no"
@@ -239,7 +239,7 @@ def submissions(root: Path) -> list[tuple[str, Path]]:
 def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path = LABS_DIR,
                  reproduce: bool = False) -> tuple[list[Grade], Path]:  # fmt: skip
     """Grade every student's files; write out/grades.csv and out/<student>.html (issue 5)."""
-    from helpers.feedback import write_feedback
+    from helpers.course.feedback import write_feedback
 
     root = Path(root)
     if not root.is_dir():

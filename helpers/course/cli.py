@@ -1,0 +1,166 @@
+"""Command line: `python -m helpers COMMAND ...` (see `python -m helpers -h`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from helpers.errors import LabError
+
+
+def parse_value(text: str):
+    """`3` -> 3, `0.1` -> 0.1, `true` -> True, `null` -> None, anything else stays a string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def cmd_run(args) -> int:
+    from helpers.course import runner
+
+    params = parse_params(args.param)
+    results = runner.run(args.labs, profile=args.profile, out=args.out, params=params,
+                         timeout=args.timeout, verbose=args.verbose)  # fmt: skip
+    print(runner.summary_table(results))
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def cmd_data(args) -> int:
+    from helpers import data
+    from helpers.config import default_dir
+
+    data_dir = Path(args.data_dir) if args.data_dir else default_dir("LABS_DATA_DIR", "data")
+    if args.action == "import":
+        if not args.path:
+            raise LabError("Usage: python -m helpers data import NAME PATH (an image-folder tree or .tar.gz).")
+        if args.name == "synthetic" or args.name.startswith("folder:"):
+            raise LabError(f"{args.name!r} cannot be an import name; pick another, e.g. 'miniplaces'.")
+        ds = data.from_folder(args.path, name=args.name)
+        expected = data.CLASSES.get(args.name)
+        if expected and sorted(ds.train.classes) != sorted(expected):
+            raise LabError(
+                f"{args.path} has classes {ds.train.classes}, not {args.name}'s {expected}; "
+                "import it under another name."
+            )
+        data.write_cache(ds, data_dir / f"{args.name}.pt")
+        print(f"imported {ds.summary()} from {ds.source} into {data_dir / (args.name + '.pt')}")
+        return 0
+    ds = data.load(args.name, data_dir, download=args.action == "fetch")
+    print(ds.summary())
+    print(f"source: {ds.source}")
+    print(f"classes: {', '.join(ds.train.classes)}")
+    print(f"mean: {tuple(round(m, 4) for m in ds.train.mean)}  std: {tuple(round(s, 4) for s in ds.train.std)}")
+    return 0
+
+
+def parse_params(items: list[str]) -> dict:
+    """`-p NAME=VALUE` options as a dict of parsed values."""
+    params = {}
+    for item in items:
+        if "=" not in item:
+            raise LabError(f"-p takes NAME=VALUE, got {item!r} (e.g. -p epochs=3).")
+        key, value = item.split("=", 1)
+        params[key.strip()] = parse_value(value)
+    return params
+
+
+def cmd_verify(args) -> int:
+    from helpers.course import verify
+
+    results = verify.verify(args.notebooks, params=parse_params(args.param), timeout=args.timeout)
+    bad = [str(r.notebook) for r in results if not r.ok]
+    print(f"{len(results) - len(bad)} of {len(results)} notebooks reproduced" + "".join(f"; not {b}" for b in bad))
+    return 1 if bad else 0
+
+
+def cmd_student(args) -> int:
+    from helpers.course import student
+
+    for path in student.write_student_versions(args.labs, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from helpers.course import grading
+    from helpers.course.runner import LABS_DIR
+
+    labs_dir = Path(args.labs) if args.labs else LABS_DIR
+    grades, out = grading.grade_folder(args.submissions, args.out, labs_dir=labs_dir, reproduce=args.reproduce)
+    for g in grades:
+        row = g.row()
+        print(f"{row['student']:<16} {row['file']:<28} {row['status']:<14} in order: {row['ran_top_to_bottom']:<3} "
+              f"checks {row['checks_passed']}/{row['checks_total']}  reproduced: {row['reproduced']}")  # fmt: skip
+    print(f"wrote {out / 'grades.csv'} and one feedback page per student in {out}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from helpers.course import report
+
+    html, md, problems = report.write_report(args.folder)
+    for problem in problems:
+        print(f"problem: {problem}")
+    print(f"wrote {html} and {md}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers", description="The image-classification labs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="execute lab notebooks with papermill")
+    p.add_argument("labs", nargs="*", help="lab numbers, names or notebook paths (default: every lab)")
+    p.add_argument("--profile", default="auto", help="smoke, quick, full or auto (default)")
+    p.add_argument("--out", default="executed", help="folder for executed notebooks and results")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="a notebook parameter")
+    p.add_argument("--timeout", type=float, default=1800, help="seconds per notebook (default 1800)")
+    p.add_argument("-v", "--verbose", action="store_true", help="stream the cells' output")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("data", help="show, fetch or import a dataset")
+    p.add_argument("action", choices=["info", "fetch", "import"])
+    p.add_argument("name", help="cifar10, fashion-mnist, synthetic, folder:PATH, or an import name")
+    p.add_argument("path", nargs="?", help="for import: an image-folder tree (train/, test/) or a .tar.gz of one")
+    p.add_argument("--data-dir", help="default: $LABS_DATA_DIR or <repo>/data")
+    p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("verify", help="re-execute executed notebooks and compare their # NBVAL_CHECK_OUTPUT cells")
+    p.add_argument("notebooks", nargs="+", help="executed notebooks (the runner's or a student's)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a parameter, e.g. -p profile=smoke for a notebook saved without papermill")  # fmt: skip
+    p.add_argument("--timeout", type=float, default=1800, help="seconds per cell (default 1800)")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("student", help="write student versions of the labs (solutions replaced, outputs cleared)")
+    p.add_argument("labs", nargs="*", help="lab numbers or names (default: every lab)")
+    p.add_argument("--out", required=True, help="folder for the student notebooks")
+    p.set_defaults(func=cmd_student)
+
+    p = sub.add_parser("grade", help="grade a folder of submitted executed notebooks (one sub-folder per student)")
+    p.add_argument("submissions", help="folder holding one sub-folder per student")
+    p.add_argument("--out", help="folder for grades.csv and the feedback pages (default: SUBMISSIONS-grades)")
+    p.add_argument("--reproduce", action="store_true", help="also re-run each notebook with `verify` (slow)")
+    p.add_argument("--labs", help="folder of the lab sources (default: the repository's labs/)")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("report", help="write report.html and report.md: every lab's results in one table")
+    p.add_argument("folder", nargs="?", help="folder of <lab>.json results (default: the repository's executed/)")
+    p.set_defaults(func=cmd_report)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except LabError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
