@@ -13,6 +13,7 @@ parameter (not None) overrides them. Unknown names are errors that list the vali
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class LabConfig:
     val_size: int = 10_000  # held out of the training set, seeded
     test_size: int | None = None  # None: the whole test set
     model: dict = field(default_factory=dict)  # model size for this profile, e.g. narrower on a CPU
+    recipe: dict = field(default_factory=dict)  # the lab's own settings: schedules, variants, sweeps (per seed)
     seed: int = 0
     device: str = "auto"
     data_dir: Path = field(default_factory=lambda: default_dir("LABS_DATA_DIR", "data"))
@@ -170,3 +172,15 @@ def setup(lab: str, profile: str | None = "auto", **params) -> tuple[LabConfig, 
     print(runtime.describe(device))
     print(f"{lab} | profile {cfg.profile}: {cfg.dataset}, {cfg.epochs} epochs, batch {cfg.batch_size}, lr {cfg.lr}")
     return cfg, device
+def recipe_json(lab: str, profile: str | None = "auto", **overrides) -> dict:
+    """A lab's resolved settings as plain JSON (`python -m helpers config LAB --profile P`).
+
+    Everything the run depends on except where files go: so a recipe can be checked against
+    its seed without opening the code.
+    """
+    cfg = resolve(lab, profile, **overrides).to_dict()
+    for key in ("data_dir", "results_dir", "device", "seed"):
+        cfg.pop(key, None)
+    return json.loads(json.dumps(cfg, default=list))  # tuples become lists, as JSON has them
+
+

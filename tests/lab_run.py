@@ -1,7 +1,7 @@
 """One smoke run of every lab, shared by the test modules, once per session.
 
 `python -m helpers run 01 --profile smoke --out TMP` takes tens of seconds on 2 cores, so the
-verify, grading, report and solution tests (issue 5) read one run instead of making their own;
+verify, grading, report and solution tests read one run instead of making their own;
 tests/test_labs.py reads one run of every lab. The runs are memoized here rather than in
 fixtures, because a session fixture defined in a test module runs once per module that uses it.
 """

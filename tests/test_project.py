@@ -67,3 +67,19 @@ def test_ruff_lint_and_format():
     assert check.returncode == 0, check.stdout
     fmt = subprocess.run([ruff, "format", "--check", "."], cwd=REPO, capture_output=True, text=True)
     assert fmt.returncode == 0, fmt.stdout
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "labs").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_check_is_graded_or_a_demonstration_and_every_lab_asks_questions(path):
+    from helpers.course import cells
+
+    nb = cells.read_notebook(path)
+    checks = [(i, c) for i, c in enumerate(nb.cells) if cells.is_check_cell(c)]
+    unmarked = [i for i, c in checks if not (cells.is_graded_check(c) or cells.is_demonstration(c))]
+    assert not unmarked, f"check cells {unmarked}: give them points (nbgrader metadata) or the demonstration tag"
+    both = [i for i, c in checks if cells.is_graded_check(c) and cells.is_demonstration(c)]
+    assert not both, f"check cells {both} are both graded and demonstrations"
+    questions = [c for c in nb.cells if cells.is_written_answer(c)]
+    assert 2 <= len(questions) <= 4, f"{len(questions)} written questions; each lab asks 2-4"
+    for cell in questions:
+        assert "Model answer" in cell.source and "Rubric" in cell.source, "needs a model answer and a rubric"

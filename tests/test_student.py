@@ -5,6 +5,8 @@ The execution test runs every lab in labs/ (more are added over time) in the smo
 
 from __future__ import annotations
 
+import csv
+
 import nbformat
 import papermill
 import pytest
@@ -118,3 +120,42 @@ def test_the_solutions_run_to_the_end_and_pass_every_check():
     assert grading.execution_problems(nb) == []
     checks = grading.grade_checks(cells.read_notebook(REPO / "labs" / "01_sanity_checks.ipynb"), nb)
     assert len(checks) >= 4 and {c.status for c in checks} == {"passed"}, checks
+
+
+def filled_in(student, lab):
+    """A student version with every exercise and written answer filled in from the lab's solutions."""
+    solutions = {c.get("id"): c for c in lab.cells if cells.has_solution(c)}
+    for cell in student.cells:
+        source = solutions.get(cell.get("id"))
+        if source is None:
+            continue
+        if cell.cell_type == "markdown":  # a student writes the answer, not the markers
+            lines = source.source.splitlines()
+            cell.source = "\n".join(line for line in lines if not line.strip().startswith(("### BEGIN", "### END")))
+        else:
+            cell.source = source.source
+    return student
+
+
+def test_student_versions_filled_in_with_the_solutions_run_and_grade_full_marks(student_dir, tmp_path):
+    filled = tmp_path / "filled"
+    filled.mkdir()
+    for lab in LABS:
+        nb = filled_in(cells.read_notebook(student_dir / lab.name), cells.read_notebook(lab))
+        nbformat.write(nb, filled / lab.name)
+    subs = tmp_path / "submissions"
+    proc = cli("run", *(str(p) for p in sorted(filled.iterdir())), "--profile", "smoke", "--out", str(subs / "ada"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = cli("grade", str(subs), "--out", str(tmp_path / "grades"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(tmp_path / "grades" / "grades.csv", encoding="utf-8") as f:
+        rows = {r["file"]: r for r in csv.DictReader(f)}
+    for lab in LABS:
+        row = rows[lab.name]
+        source = cells.read_notebook(lab)
+        total = sum(cells.points(c) for c in source.cells if cells.is_graded_check(c))
+        assert row["status"] == "graded" and row["ran_top_to_bottom"] == "yes", row
+        assert total > 0, f"{lab.stem}: no graded check cells"
+        assert float(row["score"]) == float(row["max_score"]) == total, f"{lab.stem}: not full marks: {row}"
+        questions = sum(cells.is_written_answer(c) for c in source.cells)
+        assert row["written_answers"] == (f"{questions}/{questions} answered" if questions else "-"), row

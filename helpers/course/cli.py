@@ -93,9 +93,28 @@ def cmd_grade(args) -> int:
     for g in grades:
         row = g.row()
         print(f"{row['student']:<16} {row['file']:<28} {row['status']:<14} in order: {row['ran_top_to_bottom']:<3} "
-              f"checks {row['checks_passed']}/{row['checks_total']}  reproduced: {row['reproduced']}")  # fmt: skip
-    print(f"wrote {out / 'grades.csv'} and one feedback page per student in {out}")
+              f"score {row['score']}/{row['max_score']}  checks {row['checks_passed']}/{row['checks_total']}  "
+              f"answers {row['written_answers']}  reproduced: {row['reproduced']}")  # fmt: skip
+    print(f"wrote {out / 'grades.csv'}, {out / 'answers.csv'} (written answers, to grade by hand) "
+          f"and one feedback page per student in {out}")  # fmt: skip
     return 0
+
+
+def cmd_config(args) -> int:
+    from helpers.config import LAB_SETTINGS, recipe_json
+
+    labs = list(LAB_SETTINGS) if args.lab == "all" else [_lab_name(args.lab)]
+    found = {lab: recipe_json(lab, args.profile, **parse_params(args.param)) for lab in labs}
+    print(json.dumps(found[labs[0]] if len(labs) == 1 else found, indent=2))
+    return 0
+
+
+def _lab_name(name: str) -> str:
+    """'06', '06_resnet20' or 'resnet20' -> '06_resnet20'; unknown names are left for resolve() to reject."""
+    from helpers.config import LAB_SETTINGS
+
+    matches = [lab for lab in LAB_SETTINGS if lab == name or lab.split("_", 1)[0] == name or lab.endswith("_" + name)]
+    return matches[0] if len(matches) == 1 else name
 
 
 def cmd_report(args) -> int:
@@ -120,6 +139,12 @@ def main(argv=None) -> int:
     p.add_argument("--timeout", type=float, default=1800, help="seconds per notebook (default 1800)")
     p.add_argument("-v", "--verbose", action="store_true", help="stream the cells' output")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("config", help="print a lab's resolved recipe as JSON (every hyperparameter of a profile)")
+    p.add_argument("lab", help="a lab number or name, or 'all'")
+    p.add_argument("--profile", default="auto", help="smoke, quick, full or auto (default)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="a setting to override")
+    p.set_defaults(func=cmd_config)
 
     p = sub.add_parser("data", help="show, fetch or import a dataset")
     p.add_argument("action", choices=["info", "fetch", "import"])

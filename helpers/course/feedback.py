@@ -1,4 +1,4 @@
-"""One plain, self-contained HTML feedback page per student (issue 5, `python -m helpers grade`).
+"""One plain, self-contained HTML feedback page per student (`python -m helpers grade`).
 
 Everything a submission contains is untrusted text: every value is escaped before it is
 written, and the page loads nothing from anywhere else.
@@ -13,20 +13,21 @@ from pathlib import Path
 STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.4}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left;
 vertical-align:top}pre{background:#f6f6f6;padding:.5em;overflow-x:auto;margin:0}
-.passed,.yes{color:#176f2c}.failed,.no,.missing,.edited,.corrupt{color:#b00020;font-weight:bold}"""
+.passed,.yes{color:#176f2c}.failed,.no,.missing,.edited,.corrupt,.not-answered{color:#b00020;font-weight:bold}"""
 
 
 def page_name(student: str) -> str:
-    """The file name of a student's page: their folder name with anything unusual replaced.
-
-    Issue 5: `python -m helpers grade`.
-    """
+    """The file name of a student's page: their folder name with anything unusual replaced."""
     return (re.sub(r"[^\w.-]+", "_", student).strip("._") or "student") + ".html"
 
 
 def _status(text: str) -> str:
     css = re.sub(r"\W+", "-", text.lower())
     return f'<span class="{escape(css)}">{escape(text)}</span>'
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
 
 
 def _lines(lines: list[str]) -> str:
@@ -44,11 +45,21 @@ def _section(grade) -> str:
     if grade.problems:
         parts.append("<ul>" + "".join(f"<li>{escape(p)}</li>" for p in grade.problems) + "</ul>")
     if grade.checks:
-        passed = sum(c.status == "passed" for c in grade.checks)
-        rows = "".join(f"<tr><td>{escape(c.label)}</td><td>{_status(c.status)}</td><td>{_lines(c.detail)}</td></tr>"
+        row = grade.row()
+        rows = "".join(f"<tr><td>{escape(c.label)}</td><td>{'demonstration' if c.demonstration else _num(c.points)}"
+                       f"</td><td>{_status(c.status)}</td><td>{_lines(c.detail)}</td></tr>"
                        for c in grade.checks)  # fmt: skip
-        parts.append(f"<h3>Check cells: {passed} of {len(grade.checks)} passed</h3>"
-                     f"<table><tr><th>cell</th><th>result</th><th>details</th></tr>{rows}</table>")  # fmt: skip
+        parts.append(f"<h3>Score: {escape(str(row['score']))} of {escape(str(row['max_score']))} points "
+                     f"({row['checks_passed']} of {row['checks_total']} graded checks passed)</h3>"
+                     "<p>Demonstrations check what the course's helpers produced; they earn no points.</p>"
+                     "<table><tr><th>cell</th><th>points</th><th>result</th><th>details</th></tr>"
+                     f"{rows}</table>")  # fmt: skip
+    if grade.answers:
+        rows = "".join(f"<tr><td>{escape(a.question)}</td><td>{_num(a.points)}</td>"
+                       f"<td>{_lines(a.text.splitlines()) if a.answered else _status('not answered')}</td></tr>"
+                       for a in grade.answers)  # fmt: skip
+        parts.append("<h3>Written answers (graded by hand)</h3>"
+                     f"<table><tr><th>question</th><th>points</th><th>answer</th></tr>{rows}</table>")  # fmt: skip
     results = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in grade.results.items())
     parts.append(f"<h3>Recorded results</h3><table>{results}</table>" if results else "<h3>No recorded results</h3>")
     if grade.reproduced != "-":
@@ -60,7 +71,7 @@ def _section(grade) -> str:
 
 
 def student_page(student: str, grades: list) -> str:
-    """A whole HTML page for one student's files. Issue 5: `python -m helpers grade`."""
+    """A whole HTML page for one student's files."""
     body = "\n".join(_section(g) for g in grades)
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Feedback: {escape(student)}"
             f"</title><style>{STYLE}</style></head><body>\n<h1>Feedback for {escape(student)}</h1>\n{body}\n"
@@ -68,7 +79,7 @@ def student_page(student: str, grades: list) -> str:
 
 
 def write_feedback(grades: list, out: Path) -> list[Path]:
-    """Write out/<student>.html for every student in `grades`. Issue 5: `python -m helpers grade`."""
+    """Write out/<student>.html for every student in `grades`."""
     by_student: dict[str, list] = {}
     for g in grades:
         by_student.setdefault(g.student, []).append(g)

@@ -1,4 +1,4 @@
-"""Grading executed notebooks without trusting them: `python -m helpers grade DIR` (issue 5).
+"""Grading executed notebooks without trusting them: `python -m helpers grade DIR`.
 
 DIR holds one sub-folder per student with their executed notebooks (and, if they have them,
 the `<lab>.json` results the labs wrote). For each notebook the grader reports, from the file
@@ -10,6 +10,10 @@ alone:
   `assert`), found in the submission by aligning its code cells with the lab's source in
   labs/ (matched by file name); a check cell that was executed without error passed, one whose
   source differs from the lab's is flagged as edited, naming it;
+- the score: the points of the graded check cells that passed (each carries its points in
+  nbgrader's metadata); check cells tagged `demonstration` check what the helpers produced and
+  are listed, never counted;
+- the written answers, listed in `answers.csv` and the feedback pages for grading by hand;
 - the recorded results (accuracy, epochs, time) from the results file next to the notebook;
 - with `--reproduce`, whether re-running it reproduces its checked cells (`helpers.course.verify`).
 
@@ -30,9 +34,10 @@ from helpers.course import cells
 from helpers.course.runner import LABS_DIR, list_labs
 from helpers.errors import LabError
 
-COLUMNS = ("student", "file", "lab", "status", "ran_top_to_bottom", "checks_passed", "checks_total",
-           "failed_checks", "edited_checks", "profile", "val_top1", "test_top1", "epochs", "seconds",
-           "reproduced", "problems")  # fmt: skip
+COLUMNS = ("student", "file", "lab", "status", "ran_top_to_bottom", "score", "max_score", "checks_passed",
+           "checks_total", "failed_checks", "edited_checks", "demonstrations", "written_answers", "profile",
+           "val_top1", "test_top1", "epochs", "seconds", "reproduced", "problems")  # fmt: skip
+ANSWER_COLUMNS = ("student", "file", "lab", "question", "points", "answer")
 NO_FOLDER = "(no folder)"  # the student of a file lying directly in DIR
 RESULT_KEYS = ("profile", "val_top1", "test_top1", "epochs", "seconds")
 
@@ -44,11 +49,26 @@ class Check:
     label: str
     status: str  # passed, failed, not run, edited, missing
     detail: list[str] = field(default_factory=list)
+    points: float = 0.0  # what it is worth when it passes; 0 for a demonstration
+    demonstration: bool = False  # checks what the helpers produced: shown, never counted
+
+
+@dataclass
+class Answer:
+    """A written answer, listed for grading by hand."""
+
+    question: str  # the question's id (nbgrader's grade_id) or the cell it follows
+    points: float
+    text: str  # what the student wrote; '' when left as YOUR ANSWER HERE or missing
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.text.strip())
 
 
 @dataclass
 class Grade:
-    """Everything the grader found about one submitted file. Issue 5: `python -m helpers grade`."""
+    """Everything the grader found about one submitted file."""
 
     student: str
     file: str
@@ -57,24 +77,43 @@ class Grade:
     ran_in_order: bool | None = None
     problems: list[str] = field(default_factory=list)  # why it did not run top to bottom
     checks: list[Check] = field(default_factory=list)
+    answers: list[Answer] = field(default_factory=list)
     results: dict = field(default_factory=dict)
     reproduced: str = "-"  # yes, no, or - (not checked)
     reproduce_detail: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def graded_checks(self) -> list[Check]:
+        return [c for c in self.checks if not c.demonstration]
+
+    @property
+    def score(self) -> float:
+        """Points of the graded checks that passed, as the lab wrote them (an edited check earns none)."""
+        return sum(c.points for c in self.graded_checks if c.status == "passed")
+
     def row(self) -> dict:
-        failed = "; ".join(c.label for c in self.checks if c.status in ("failed", "not run", "missing"))
+        graded, demos = self.graded_checks, [c for c in self.checks if c.demonstration]
+        failed = "; ".join(c.label for c in graded if c.status in ("failed", "not run", "missing"))
         edited = "; ".join(c.label for c in self.checks if c.status == "edited")
         yes_no = {True: "yes", False: "no", None: "-"}[self.ran_in_order]
+        demo = f"{sum(c.status == 'passed' for c in demos)}/{len(demos)}" if demos else "-"
+        answers = f"{sum(a.answered for a in self.answers)}/{len(self.answers)} answered" if self.answers else "-"
         return {"student": self.student, "file": self.file, "lab": self.lab or "-", "status": self.status,
-                "ran_top_to_bottom": yes_no, "checks_passed": sum(c.status == "passed" for c in self.checks),
-                "checks_total": len(self.checks), "failed_checks": failed, "edited_checks": edited,
+                "ran_top_to_bottom": yes_no, "score": _points(self.score) if self.lab else "-",
+                "max_score": _points(sum(c.points for c in graded)) if self.lab else "-",
+                "checks_passed": sum(c.status == "passed" for c in graded), "checks_total": len(graded),
+                "failed_checks": failed, "edited_checks": edited, "demonstrations": demo, "written_answers": answers,
                 **{k: self.results.get(k, "-") for k in RESULT_KEYS}, "reproduced": self.reproduced,
                 "problems": "; ".join(self.problems + self.notes)}  # fmt: skip
 
 
+def _points(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
 def execution_problems(nb) -> list[str]:
-    """Why a notebook did not run top to bottom in order without error; [] when it did (issue 5)."""
+    """Why a notebook did not run top to bottom in order without error; [] when it did."""
     problems, unrun, last = [], [], 0
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not cell.source.strip():
@@ -124,14 +163,15 @@ def match_cells(lab_nb, sub_nb) -> dict[int, int]:
 
 
 def grade_checks(lab_nb, sub_nb) -> list[Check]:
-    """The status of each of the lab's check cells in a submission (issue 5)."""
+    """The status of each of the lab's check cells in a submission."""
     pairs, checks = match_cells(lab_nb, sub_nb), []
     for i, lab_cell in enumerate(lab_nb.cells):
         if not cells.is_check_cell(lab_cell):
             continue
+        worth = {"points": cells.points(lab_cell), "demonstration": cells.is_demonstration(lab_cell)}
         if i not in pairs:
             label = f"lab cell {i} (`{cells.snippet(lab_cell.source)}`)"
-            checks.append(Check(label, "missing", ["no cell like it in the notebook: deleted or rewritten"]))
+            checks.append(Check(label, "missing", ["no cell like it in the notebook: deleted or rewritten"], **worth))
             continue
         cell = sub_nb.cells[pairs[i]]
         label, errors = cells.describe_cell(pairs[i], cell), cells.error_outputs(cell)
@@ -140,10 +180,30 @@ def grade_checks(lab_nb, sub_nb) -> list[Check]:
         if cells.normalized(cell.source) != cells.normalized(lab_cell.source):
             was, now = cells.normalized(lab_cell.source).splitlines(), cells.normalized(cell.source).splitlines()
             diff = difflib.unified_diff(was, now, "lab", "submitted", lineterm="")
-            checks.append(Check(label, "edited", [f"edited check cell ({ran} as edited)", *list(diff)[2:]]))
+            checks.append(Check(label, "edited", [f"edited check cell ({ran} as edited)", *list(diff)[2:]], **worth))
         else:
-            checks.append(Check(label, ran, detail))
+            checks.append(Check(label, ran, detail, **worth))
     return checks
+
+
+def written_answers(lab_nb, sub_nb) -> list[Answer]:
+    """The student's answer to each of the lab's written questions, found by cell id (grading by hand).
+
+    An answer cell still reading `YOUR ANSWER HERE`, or gone, is listed as unanswered.
+    """
+    from helpers.course.student import MARKDOWN_STUB
+
+    by_id = {c.get("id"): c for c in sub_nb.cells if c.get("cell_type") == "markdown" and c.get("id")}
+    found = []
+    for i, cell in enumerate(lab_nb.cells):
+        if not cells.is_written_answer(cell):
+            continue
+        name = str(cells.nbgrader(cell).get("grade_id") or f"cell {i}")
+        source = by_id.get(cell.get("id"), {}).get("source", "")
+        text = source if isinstance(source, str) else ""
+        text = "" if text.strip() in ("", *MARKDOWN_STUB) or cells.has_solution({"source": text}) else text.strip()
+        found.append(Answer(name, cells.points(cell), text))
+    return found
 
 
 def _number(value):
@@ -154,7 +214,7 @@ def _number(value):
 
 
 def recorded_results(path: Path, nb) -> tuple[dict, list[str]]:
-    """Profile, accuracy, epochs and seconds from the results file next to the notebook (issue 5)."""
+    """Profile, accuracy, epochs and seconds from the results file next to the notebook."""
     names = [path.with_suffix(".json").name]
     for cell in nb.cells:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
@@ -188,10 +248,7 @@ def lab_for(path: Path, labs: list[Path]) -> Path | None:
 
 def grade_notebook(path: Path, student: str, labs_dir: Path = LABS_DIR, reproduce: bool = False,
                    root: Path | None = None) -> Grade:  # fmt: skip
-    """Grade one submitted file; every problem is recorded in the Grade, none is raised.
-
-    Issue 5: `python -m helpers grade`.
-    """
+    """Grade one submitted file; every problem is recorded in the Grade, none is raised."""
     grade = Grade(student, str(path.relative_to(root) if root else path.name))
     try:
         nb = cells.read_notebook(path)
@@ -207,7 +264,9 @@ def grade_notebook(path: Path, student: str, labs_dir: Path = LABS_DIR, reproduc
         grade.notes.append(f"no lab in {labs_dir} matches {path.name}; check cells not graded")
     else:
         grade.lab = lab.stem
-        grade.checks = grade_checks(cells.read_notebook(lab), nb)
+        lab_nb = cells.read_notebook(lab)
+        grade.checks = grade_checks(lab_nb, nb)
+        grade.answers = written_answers(lab_nb, nb)
     if reproduce:
         from helpers.course.verify import verify_notebook
 
@@ -218,10 +277,7 @@ def grade_notebook(path: Path, student: str, labs_dir: Path = LABS_DIR, reproduc
 
 
 def submissions(root: Path) -> list[tuple[str, Path]]:
-    """(student, file) for every file under root/<student>/, hidden files and folders skipped.
-
-    Issue 5: `python -m helpers grade`.
-    """
+    """(student, file) for every file under root/<student>/, hidden files and folders skipped."""
     found = []
     for entry in sorted(root.iterdir()):
         if entry.name.startswith("."):
@@ -238,7 +294,7 @@ def submissions(root: Path) -> list[tuple[str, Path]]:
 
 def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path = LABS_DIR,
                  reproduce: bool = False) -> tuple[list[Grade], Path]:  # fmt: skip
-    """Grade every student's files; write out/grades.csv and out/<student>.html (issue 5)."""
+    """Grade every student's files; write out/grades.csv and out/<student>.html."""
     from helpers.course.feedback import write_feedback
 
     root = Path(root)
@@ -261,5 +317,11 @@ def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path
         writer = csv.DictWriter(f, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(g.row() for g in grades)
+    with open(out / "answers.csv", "w", newline="", encoding="utf-8") as f:  # the written answers, to grade by hand
+        writer = csv.DictWriter(f, fieldnames=ANSWER_COLUMNS)
+        writer.writeheader()
+        for g in grades:
+            writer.writerows({"student": g.student, "file": g.file, "lab": g.lab, "question": a.question,
+                              "points": _points(a.points), "answer": a.text} for a in g.answers)  # fmt: skip
     write_feedback(grades, out)
     return grades, out

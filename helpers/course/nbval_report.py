@@ -1,4 +1,4 @@
-"""A pytest plugin that records what nbval saw, cell by cell, as JSON (issue 5).
+"""A pytest plugin that records what nbval saw, cell by cell, as JSON.
 
 `python -m helpers verify` runs `pytest --nbval-lax -p helpers.course.nbval_report --labs-verify-report
 FILE` and reads FILE back: for every code cell nbval executed, its position in the notebook,
@@ -19,12 +19,12 @@ _SKIP_MIME = ("image/png", "image/jpeg", "application/vnd.jupyter.widget-view+js
 
 
 def pytest_addoption(parser):
-    """The option naming the JSON file to write (issue 5: `python -m helpers verify`)."""
+    """The option naming the JSON file to write (`python -m helpers verify`)."""
     parser.addoption("--labs-verify-report", default=None, help="write nbval's per-cell results to this JSON file")
 
 
 def pytest_configure(config):
-    """Start an empty list of per-cell records for this session (issue 5: `verify`)."""
+    """Start an empty list of per-cell records for this session (`verify`)."""
     config._labs_verify_records = []
 
 
@@ -45,7 +45,7 @@ def _plain(outputs, sanitize) -> list[dict]:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
-    """Record each nbval cell's outcome and re-computed outputs (issue 5: `verify`)."""
+    """Record each nbval cell's outcome and re-computed outputs (`verify`)."""
     report = yield
     cell = getattr(item, "cell", None)
     if cell is None or report.when != "call":
@@ -65,7 +65,7 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Write the records to the `--labs-verify-report` file (issue 5: `verify`)."""
+    """Write the records to the `--labs-verify-report` file (`verify`)."""
     path = session.config.getoption("--labs-verify-report")
     if path:
         Path(path).write_text(json.dumps(session.config._labs_verify_records, indent=1))

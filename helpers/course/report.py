@@ -1,4 +1,4 @@
-"""The course report: every lab's results in one table (issue 5; `python -m helpers report DIR`).
+"""The course report: every lab's results in one table (`python -m helpers report DIR`).
 
 Reads every `DIR/<lab>.json` the labs recorded (schema: `helpers.results`) and writes
 `DIR/report.html` (self-contained: the curves are embedded as base64 PNG) and `DIR/report.md`
@@ -32,7 +32,7 @@ COLUMNS = ("lab", "model", "dataset", "profile", "top-1", "top-5", "split", "epo
 
 
 def results_folder(folder: str | Path | None = None) -> Path:
-    """The folder to read: `folder`, or the repository's executed/ for None. Issue 5: `python -m helpers report`."""
+    """The folder to read: `folder`, or the repository's executed/ for None."""
     path = Path(folder) if folder else DEFAULT_DIR
     if not path.is_dir():
         raise LabError(f"No results folder {path}: run the labs first (`make labs`, or "
@@ -41,7 +41,7 @@ def results_folder(folder: str | Path | None = None) -> Path:
 
 
 def load_results(folder: str | Path | None = None) -> tuple[list[dict], list[str]]:
-    """(every lab's results, problems found) in a folder of `<lab>.json` files (issue 5)."""
+    """(every lab's results, problems found) in a folder of `<lab>.json` files."""
     folder = results_folder(folder)
     results, problems = [], []
     for path in sorted(folder.glob("*.json")):
@@ -84,7 +84,7 @@ def table_rows(results: list[dict]) -> list[dict]:
 
 
 def results_table(folder: str | Path | None = None):
-    """Every lab's results as a pandas DataFrame, one row per lab (issue 5; notebooks/report.ipynb)."""
+    """Every lab's results as a pandas DataFrame, one row per lab (notebooks/report.ipynb)."""
     import pandas as pd
 
     results, _ = load_results(folder)
@@ -161,7 +161,7 @@ def _md_table(header, rows) -> str:
 
 
 def write_report(folder: str | Path | None = None) -> tuple[Path, Path, list[str]]:
-    """Write report.html and report.md into the results folder (issue 5).
+    """Write report.html and report.md into the results folder.
 
     Returns their paths and the problems found (also listed in both files).
     """

@@ -1,4 +1,4 @@
-"""Is this machine ready for the labs? The logic behind notebooks/00_setup.ipynb (issue 5).
+"""Is this machine ready for the labs? The logic behind notebooks/00_setup.ipynb.
 
 Three checks, each line printed OK or FAIL with what to do about a failure:
 
@@ -24,10 +24,7 @@ FIX_PACKAGES = "run `make install` (or `.venv/bin/pip install -r requirements.tx
 
 @dataclass
 class Check:
-    """One line of the report: what was checked, whether it is fine, and what to do if not.
-
-    Issue 5: notebooks/00_setup.ipynb.
-    """
+    """One line of the report: what was checked, whether it is fine, and what to do if not."""
 
     name: str
     ok: bool
@@ -41,10 +38,7 @@ class Check:
 
 
 def pins(path: str | Path = REQUIREMENTS) -> dict[str, str]:
-    """{package: pinned version} from a requirements file of exact `name==version` pins.
-
-    Issue 5: notebooks/00_setup.ipynb.
-    """
+    """{package: pinned version} from a requirements file of exact `name==version` pins."""
     found = {}
     for line in Path(path).read_text().splitlines():
         entry = line.split("#")[0].strip()
@@ -55,7 +49,7 @@ def pins(path: str | Path = REQUIREMENTS) -> dict[str, str]:
 
 
 def check_versions(path: str | Path = REQUIREMENTS) -> list[Check]:
-    """Each pinned package: installed at its pin? (setup notebook, issue 5)."""
+    """Each pinned package: installed at its pin? (the setup notebook)."""
     checks = []
     for name, pin in pins(path).items():
         try:
@@ -70,10 +64,7 @@ def check_versions(path: str | Path = REQUIREMENTS) -> list[Check]:
 
 
 def check_device(name: str = "auto") -> Check:
-    """The device `name` resolves to here, described; FAIL with the alternatives if it is missing.
-
-    Issue 5: notebooks/00_setup.ipynb.
-    """
+    """The device `name` resolves to here, described; FAIL with the alternatives if it is missing."""
     from helpers import runtime
 
     try:
@@ -86,10 +77,7 @@ def check_device(name: str = "auto") -> Check:
 
 
 def check_datasets(data_dir: str | Path | None = None, names=DATASETS) -> list[Check]:
-    """Each dataset loadable from disk, without downloading? The fix is the loader's own message.
-
-    Issue 5: notebooks/00_setup.ipynb.
-    """
+    """Each dataset loadable from disk, without downloading? The fix is the loader's own message."""
     from helpers import data
 
     checks = []
@@ -105,7 +93,7 @@ def check_datasets(data_dir: str | Path | None = None, names=DATASETS) -> list[C
 
 
 def run_checks(device: str = "auto", data_dir: str | Path | None = None, datasets=DATASETS) -> list[Check]:
-    """Every check of the setup notebook, printed as it goes; returns them all (issue 5)."""
+    """Every check of the setup notebook, printed as it goes; returns them all."""
     sections = [("Packages (requirements.txt)", check_versions), ("Device", lambda: [check_device(device)]),
                 ("Datasets", lambda: check_datasets(data_dir, datasets))]  # fmt: skip
     checks = []

@@ -1,4 +1,4 @@
-"""Student versions of the labs: `python -m helpers student --out DIR [LAB ...]` (issue 5).
+"""Student versions of the labs: `python -m helpers student --out DIR [LAB ...]`.
 
 Every lab is written with its solutions in place, between nbgrader's markers:
 
@@ -14,6 +14,10 @@ A student version replaces each such region, markers included, by
 at the indentation of the `### BEGIN SOLUTION` line (in markdown: `YOUR ANSWER HERE`). Outputs
 and execution counts are cleared; check cells are kept word for word and tagged `check` (and
 exercise cells `exercise`) so a grader can find them. Cell ids are kept, too.
+
+Cells carry nbgrader's metadata (`solution`, `grade`, `locked`, `points`, `grade_id`), as
+nbgrader's own student versions do: exercise cells are solutions, graded check cells are locked
+tests with their points, written answers are solutions graded by hand.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ MARKDOWN_STUB = ("YOUR ANSWER HERE",)
 
 
 def strip_solutions(source: str, cell_type: str = "code") -> str:
-    """A cell's source with every solution region replaced by the stub (issue 5).
+    """A cell's source with every solution region replaced by the stub.
 
     Raises ValueError, naming the line, when the markers do not pair up.
     """
@@ -56,8 +60,18 @@ def _add_tag(cell, tag: str) -> None:
         cell.metadata["tags"] = tags + [tag]
 
 
+def _nbgrader(cell, index: int, **values) -> None:
+    """Fill in a cell's nbgrader metadata, keeping what the lab already says."""
+    meta = dict(cells.nbgrader(cell))
+    meta.setdefault("grade_id", f"cell-{cell.get('id') or index}")
+    meta.setdefault("schema_version", 3)
+    for key, value in values.items():
+        meta.setdefault(key, value)
+    cell.metadata["nbgrader"] = meta
+
+
 def student_version(nb, name: str = "notebook"):
-    """A copy of a lab notebook without its solutions or outputs (issue 5).
+    """A copy of a lab notebook without its solutions or outputs.
 
     Raises LabError naming the notebook and the cell when solution markers are unbalanced.
     """
@@ -65,6 +79,11 @@ def student_version(nb, name: str = "notebook"):
     for i, cell in enumerate(nb.cells):
         if cells.is_check_cell(cell):  # decided on the lab's source: an exercise cell is never a check cell
             _add_tag(cell, cells.CHECK_TAG)
+            if cells.is_graded_check(cell):
+                _nbgrader(cell, i, grade=True, solution=False, locked=True)
+        elif cells.has_solution(cell):
+            written = cells.is_written_answer(cell)
+            _nbgrader(cell, i, solution=True, grade=written, locked=False)
         try:
             stripped = strip_solutions(cell.source, cell.cell_type)
         except ValueError as err:

@@ -1,4 +1,4 @@
-"""Verifying an executed notebook by running it again: `python -m helpers verify PATH ...` (issue 5).
+"""Verifying an executed notebook by running it again: `python -m helpers verify PATH ...`.
 
 An executed notebook (from the runner, or saved by a student) claims outputs. `verify` copies
 it to a scratch folder, points its `results_dir` at the scratch folder (so the graded results
@@ -39,10 +39,7 @@ _SKIP_MIME = ("image/png", "image/jpeg", "application/vnd.jupyter.widget-view+js
 
 @dataclass
 class CellProblem:
-    """One cell that did not reproduce: which cell, what went wrong, and the differing lines.
-
-    Issue 5: `python -m helpers verify`.
-    """
+    """One cell that did not reproduce: which cell, what went wrong, and the differing lines."""
 
     label: str
     problem: str
@@ -51,7 +48,7 @@ class CellProblem:
 
 @dataclass
 class Verification:
-    """The outcome of verifying one notebook. Issue 5: `python -m helpers verify`."""
+    """The outcome of verifying one notebook."""
 
     notebook: Path
     checked: int = 0  # cells marked # NBVAL_CHECK_OUTPUT whose output matched
@@ -80,14 +77,14 @@ class Verification:
 
 
 def sanitize_patterns(path: Path = SANITIZE) -> list[tuple[str, str]]:
-    """The (regex, replacement) rules of a sanitize file, in nbval's format. Issue 5: `python -m helpers verify`."""
+    """The (regex, replacement) rules of a sanitize file, in nbval's format."""
     from nbval.plugin import get_sanitize_patterns
 
     return get_sanitize_patterns(Path(path).read_text())
 
 
 def sanitize(text: str, patterns: list[tuple[str, str]]) -> str:
-    """Apply the rules the way nbval does before comparing outputs. Issue 5: `python -m helpers verify`."""
+    """Apply the rules the way nbval does before comparing outputs."""
     for regex, replace in patterns:
         text = re.sub(regex, replace, text)
     return text
@@ -102,10 +99,7 @@ def _setup_source(lab_dir: Path, scratch: Path, overrides: dict) -> str:
 
 
 def prepare_copy(nb, lab_dir: Path, work: Path, params: dict | None = None) -> tuple[Path, list[str]]:
-    """Write the copy nbval runs: each cell numbered, a setup cell after the parameters.
-
-    Issue 5: `python -m helpers verify`.
-    """
+    """Write the copy nbval runs: each cell numbered, a setup cell after the parameters."""
     notes, overrides = [], dict(params or {})
     injected = nb.metadata.get("papermill", {}).get("parameters") or {}
     data_dir = injected.get("data_dir")
@@ -149,7 +143,7 @@ def _flatten(outputs: list[dict], patterns) -> dict[str, str]:
 
 
 def describe_difference(expected: dict[str, str], got: dict[str, str]) -> list[str]:
-    """Expected and re-computed lines of each output that differs (issue 5)."""
+    """Expected and re-computed lines of each output that differs."""
     lines = []
     for key in sorted(set(expected) | set(got)):
         want, have = expected.get(key, "").splitlines(), got.get(key, "").splitlines()
@@ -187,7 +181,7 @@ def _problems(nb, records: list[dict], patterns) -> tuple[int, list[CellProblem]
 
 def verify_notebook(path: str | Path, *, labs_dir: Path = LABS_DIR, params: dict | None = None,
                     timeout: float = 1800) -> Verification:  # fmt: skip
-    """Re-execute one executed notebook with nbval and compare its checked cells (issue 5)."""
+    """Re-execute one executed notebook with nbval and compare its checked cells."""
     path = Path(path)
     result = Verification(path)
     try:
@@ -219,10 +213,7 @@ def verify_notebook(path: str | Path, *, labs_dir: Path = LABS_DIR, params: dict
 
 
 def verify(paths: list[str | Path], **kwargs) -> list[Verification]:
-    """Verify each notebook in turn, printing each outcome as soon as it is known.
-
-    Issue 5: `python -m helpers verify`.
-    """
+    """Verify each notebook in turn, printing each outcome as soon as it is known."""
     if not paths:
         raise LabError("Name at least one executed notebook, e.g. executed/01_sanity_checks.ipynb.")
     results = []
