@@ -1,6 +1,11 @@
-# make labs   execute every lab into executed/ and write executed/report.html (PROFILE=smoke|quick|full|auto)
-# make test   run the test suite
-# Both create .venv and install requirements.txt if needed, and fetch the data first.
+## make labs      execute every lab into executed/ and write executed/report.html (PROFILE=smoke|quick|full|auto)
+## make test      run the test suite (what CI runs)
+## make install   create .venv and install requirements.txt (exact pins) and the package
+## make data      get Fashion-MNIST (Debian's package where apt and root are available, else a download)
+## make system    install PostgreSQL's server and bubblewrap where missing (lab 13's sweep test, grading's sandbox)
+## make lint      ruff over the package, the tests and the notebooks; make format fixes what it can
+## make clean     remove executed/, results/ and caches
+## labs and test create .venv, install and fetch the data first; a second run skips what is there.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,14 +14,17 @@ OUT ?= executed
 STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: help install data labs test lint format clean
+.PHONY: help install data system labs test lint format clean
 
 help:
-	@sed -n 's/^# //p' Makefile | head -3
+	@sed -n 's/^## //p' Makefile
 
 install: $(STAMP)
 
+# Python 3.10.12+ or 3.11.4+ (tarfile's extraction filters, used by `data import`); CI runs 3.11.
 $(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info; ok = (v[:2] == (3, 10) and v >= (3, 10, 12)) or v >= (3, 11, 4); \
+		sys.exit(0 if ok else "Python %d.%d.%d is too old for the labs: install Python 3.11 (3.10.12+ works) and run make again, e.g. make PYTHON=python3.11" % v[:3])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 	@touch $@
@@ -33,7 +41,17 @@ labs: data
 	$(PY) -m helpers report $(OUT) || { [ $$status -ne 0 ] || status=$$?; }; \
 	exit $$status
 
-test: data
+# System tools the tests use where they exist, from Debian where apt and root are available; the tests
+# that need them skip, saying why, where they are missing:
+# PostgreSQL's server (lab 13's sweep workers against a throwaway server), bubblewrap (grading's sandbox).
+system:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="postgresql"; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	if [ -n "$$missing" ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq $$missing; fi
+
+test: data system
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -3,13 +3,16 @@
 Introduced in lab 01; augmentation is the subject of lab 03. It acts like a DataLoader
 (`len`, `iter`, yields `(images, labels)`), but the uint8 images already sit on the target
 device and each batch is cropped, flipped and normalized with tensor ops: no per-image Python
-and no PIL in the hot loop (see benchmarks/loader.py for what that buys).
+and no PIL in the hot loop (see benchmarks/loader.py for what that buys). Augmentation comes
+either built in (`Augment`) or as your own function of a batch (`transform=`, lab 03).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -83,24 +86,46 @@ def apply_augment(x: torch.Tensor, aug: Augment, generator=None, alternate: torc
     return out
 
 
+def with_probability(transform: Callable, p: float) -> Callable:
+    """`transform` applied to each image of a batch with probability `p`; the others pass
+    through untouched (the TU Wien report's augmentation-probability knob, lab 03)."""
+    if not 0.0 <= p <= 1.0:
+        raise LabError(f"p is a probability and must be in [0, 1], got {p}.")
+
+    def apply(x: torch.Tensor) -> torch.Tensor:
+        out = transform(x)
+        keep = torch.rand(len(x), device=x.device) >= p  # (B,)
+        return torch.where(keep[:, None, None, None], x, out)
+
+    return apply
+
+
 class Loader:
     """Batches of (normalized float images, labels) from a Split held on `device`.
 
     train = Loader(train_split, batch_size=128, shuffle=True, augment=Augment(4, flip=True))
     for x, y in train: ...   # x: (B, C, H, W) float32 on the device, y: (B,) int64
+
+    `transform`: your own augmentation, `transform(x) -> x` on each normalized float batch
+    (B, C, H, W) on the device, after `augment` (lab 03). It draws its randomness from torch's
+    global generator, which the lab seeds; zero padding there is the mean colour, as in the
+    Duke report, which cropped after normalizing.
     """
 
     def __init__(self, data: Split, *, batch_size: int = 128, shuffle: bool = False,
-                 augment: Augment | None = None, device: str | torch.device = "cpu", seed: int = 0,
+                 augment: Augment | None = None, transform: Callable | None = None,
+                 device: str | torch.device = "cpu", seed: int = 0,
                  drop_last: bool = False, channels_last: bool = False):  # fmt: skip
         if batch_size < 1:
             raise LabError(f"batch_size must be a positive integer, got {batch_size}.")
+        if transform is not None and not callable(transform):
+            raise LabError(f"transform must be a function of a batch (B, C, H, W), got {type(transform).__name__}.")
         self.device = torch.device(device)
         self.images = data.images.to(self.device)  # (N, C, H, W) uint8, stays there
         self.labels = data.labels.to(self.device)  # (N,)
         self.classes = data.classes
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
-        self.augment = augment
+        self.augment, self.transform = augment, transform
         self.channels_last = channels_last
         std = torch.tensor(data.std, device=self.device).view(1, -1, 1, 1)
         mean = torch.tensor(data.mean, device=self.device).view(1, -1, 1, 1)
@@ -127,7 +152,11 @@ class Loader:
             x = self.images[index]  # (B, C, H, W) uint8
             if self.augment is not None:
                 x = self.augment_batch(x, index, epoch)
-            yield self.normalize(x), self.labels[index]
+            x = self.normalize(x)
+            if self.transform is not None:
+                x = self.transform(x)
+                x = x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+            yield x, self.labels[index]
 
     def augment_batch(self, x: torch.Tensor, index: torch.Tensor, epoch: int) -> torch.Tensor:
         """Crop and flip a uint8 batch as `self.augment` says."""
@@ -202,6 +231,22 @@ def pil_transforms(data: Split, crop_padding: int = 4, flip: bool = True):
     steps = [transforms.RandomCrop(data.images.shape[-1], padding=crop_padding)] if crop_padding else []
     steps += [transforms.RandomHorizontalFlip()] if flip else []
     return transforms.Compose([*steps, transforms.ToTensor(), transforms.Normalize(data.mean, data.std)])
+
+
+def pil_images_per_second(data: Split, device: torch.device, batch_size: int = 256) -> dict[int, float]:
+    """The torchvision + PIL baseline's images per second with 0 workers and with one per core.
+
+    The setting of benchmarks/loader.py (lab 03): each DataLoader runs one epoch to start its
+    workers, then one measured epoch; the faster of the two figures is the fair baseline.
+    """
+    speeds = {}
+    for workers in sorted({0, os.cpu_count() or 1}):
+        dl = torch.utils.data.DataLoader(PILDataset(data, pil_transforms(data)), batch_size=batch_size, shuffle=True,
+                                         num_workers=workers, pin_memory=device.type == "cuda",
+                                         persistent_workers=workers > 0)  # fmt: skip
+        images_per_second(dl, device)  # warm-up: workers start
+        speeds[workers] = images_per_second(dl, device)
+    return speeds
 
 
 def images_per_second(batches, device: torch.device) -> float:

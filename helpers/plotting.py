@@ -189,3 +189,85 @@ def plot_attention(images: torch.Tensor, maps: list[torch.Tensor], blocks: list[
         ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- evaluating a classifier (lab 10)
+
+
+def plot_confusion_heatmap(matrix: torch.Tensor, classes: list[str], normalize: bool = True, ax=None,
+                           title: str | None = None):  # fmt: skip
+    """A confusion matrix (rows: true, columns: predicted) as a seaborn heatmap; normalized, each
+    row is the share of that true class's images given each prediction (lab 10)."""
+    import seaborn as sns
+
+    fig, ax = _figure(ax, figsize=(7.5, 6))
+    m = matrix.detach().cpu().double()
+    if normalize:
+        m = m / m.sum(dim=1, keepdim=True).clamp(min=1)
+    sns.heatmap(m.numpy(), annot=True, fmt=".2f" if normalize else "d", cmap="Blues", ax=ax, cbar=True,
+                xticklabels=classes, yticklabels=classes, annot_kws={"fontsize": 7}, vmin=0)  # fmt: skip
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    ax.tick_params(axis="x", rotation=60, labelsize=8)
+    ax.tick_params(axis="y", rotation=0, labelsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_roc(curves: dict, classes: list[str], ax=None, title: str | None = None):
+    """One-vs-rest ROC curves, one per class, with its AUC in the legend (lab 10)."""
+    fig, ax = _figure(ax, figsize=(6.5, 5.5))
+    for c, (fpr, tpr, auc) in curves.items():
+        ax.plot(fpr, tpr, linewidth=1.2, label=f"{classes[c]} (AUC {auc:.3f})")
+    ax.plot([0, 1], [0, 1], ":", color="gray", label="chance (AUC 0.5)")
+    ax.set(xlabel="false-positive rate", ylabel="true-positive rate", title=title or "one-vs-rest ROC")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_reliability(bins, ece: float | None = None, ax=None, title: str | None = None):
+    """A reliability diagram from `helpers.evaluation.calibration_bins`: accuracy per confidence
+    bin against the diagonal of perfect calibration, with each bin's share of images (lab 10)."""
+    fig, ax = _figure(ax, figsize=(5.5, 5))
+    full = bins[bins["count"] > 0]
+    width = float(bins["hi"].iloc[0] - bins["lo"].iloc[0])
+    ax.bar(full["lo"], full["accuracy"], width=width, align="edge", edgecolor="k", alpha=0.7, label="accuracy")
+    ax.plot([0, 1], [0, 1], "--", color="gray", label="perfect calibration")
+    ax.plot(full["confidence"], full["accuracy"], "o", color="C3", markersize=3, label="(mean confidence, accuracy)")
+    share = full["count"] / full["count"].sum()
+    ax.bar(full["lo"], share, width=width, align="edge", color="C2", alpha=0.4, label="share of images")
+    name = f" — ECE {ece:.3f}" if ece is not None else ""
+    ax.set(xlabel="confidence (top probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
+           title=(title or "reliability diagram") + name)  # fmt: skip
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def show_gallery(images: torch.Tensor, titles: list[str], ncols: int = 8, title: str | None = None):
+    """A grid of uint8 (N, C, H, W) images, each with its own caption (lab 10)."""
+    images = images.detach().cpu()
+    nrows = math.ceil(len(images) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.7 * ncols, 1.9 * nrows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(images):
+            img = images[i].permute(1, 2, 0).squeeze(-1).numpy()  # (H, W[, C])
+            ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0, vmax=255)
+            ax.set_title(titles[i], fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_early_stopping(history, best_epoch: int, stopped_epoch: int, title: str | None = None):
+    """`plot_history` with a line where training stopped and one at the epoch whose weights were
+    saved and restored (lab 10)."""
+    fig = plot_history(history, title=title)
+    for ax in fig.axes:
+        ax.axvline(best_epoch, color="C2", linestyle="--", linewidth=1.2, label=f"best, restored (epoch {best_epoch})")
+        ax.axvline(stopped_epoch, color="C3", linestyle=":", linewidth=1.5, label=f"stopped (epoch {stopped_epoch})")
+        ax.legend(fontsize=8)
+    return fig

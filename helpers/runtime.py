@@ -56,11 +56,16 @@ def pick_device(name: str = "auto") -> torch.device:
     """Resolve a device name (lab 01). `auto` picks cuda, then mps, then cpu.
 
     Asking for a device this machine does not have is an error that says what it does have.
+    `cpu-strict` runs on the CPU but raises where CUDA or MPS would (helpers/devicecheck.py).
     """
     name = (name or "auto").lower()
+    if name == "cpu-strict":
+        from helpers import devicecheck
+
+        return devicecheck.enable()
     kind = name.split(":")[0]
     if kind not in DEVICES:
-        raise LabError(f"Unknown device {name!r}. Valid: {', '.join(DEVICES)} (or cuda:N).")
+        raise LabError(f"Unknown device {name!r}. Valid: {', '.join(DEVICES)} (or cuda:N, cpu-strict).")
     available = available_devices()
     if kind == "auto":
         return torch.device(available[0])
@@ -80,6 +85,13 @@ def available_devices() -> list[str]:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         found.append("mps")
     return [*found, "cpu"]
+
+
+def has_float64(device: torch.device) -> bool:
+    """Whether `device` computes in float64: not MPS (nor `cpu-strict`, which stands in for it)."""
+    from helpers import devicecheck
+
+    return device.type != "mps" and not (devicecheck.active() and device == devicecheck.LAB_DEVICE)
 
 
 def device_name(device: torch.device) -> str:

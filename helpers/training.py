@@ -126,7 +126,8 @@ def evaluate(model: nn.Module, loader, loss_fn=None, amp: bool | None = None) ->
 
 def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.optim.Optimizer, scheduler=None,
         wd_schedule=None, loss_fn=None, penalty=None, checkpoint_dir: str | Path | None = None, amp: bool | None = None,
-        explode: float = 10.0, after_step=None, progress: bool = True, desc: str = "train") -> History:  # fmt: skip
+        explode: float = 10.0, after_step=None, progress: bool = True, desc: str = "train",
+        extra_eval: dict | None = None) -> History:  # fmt: skip
     """Train `model` for `epochs` passes over `train`, evaluating on `val` after each (lab 01).
 
     scheduler: a per-step multiplier of each group's initial lr (see helpers.schedules), or a
@@ -137,6 +138,9 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     explode: the run counts as diverged when a batch's loss turns NaN/inf or exceeds
         `explode` x ln(classes) — an untrained classifier's loss — e.g. 23 for 10 classes.
     after_step: called with the step number after every optimizer step (e.g. an EMA update, lab 08).
+    extra_eval: {name: loader} evaluated after each epoch like `val`, recorded as `<name>_loss`,
+        `<name>_top1`, ... (lab 03: clean training images, since `train_top1` is measured on the
+        augmented batches while the model was still changing).
     """
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     device = next(model.parameters()).device
@@ -190,6 +194,8 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
             row["train_top5"] = hits[5] / seen
         if val is not None:
             row.update({f"val_{k}": v for k, v in evaluate(model, val, loss_fn, amp).items()})
+        for name, loader in (extra_eval or {}).items():
+            row.update({f"{name}_{k}": v for k, v in evaluate(model, loader, loss_fn, amp).items()})
         runtime.synchronize(device)
         row["seconds"] = time.perf_counter() - start
         row["peak_memory_mib"] = runtime.peak_memory_mib(device)

@@ -10,9 +10,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from helpers.errors import LabError
-from helpers.models.fastnet import EMA, FastNet, dirac_init_, init_whitening, predict_tta, shift, tta_views
+from helpers.models.fastnet import (
+    EMA,
+    FastNet,
+    dirac_init_,
+    init_whitening,
+    mirror_logits,
+    patch_moments,
+    predict_tta,
+    shift,
+    tta_views,
+)
 from helpers.models.resnet import PadShortcut, ResNet, resnet20
-from helpers.models.vit import ViT, window_mask
+from helpers.models.vit import AttentionBase, ViT, attention_weights, split_heads, window_mask
 
 MODELS = {
     "resnet20-A": lambda c: resnet20(in_channels=c),
@@ -127,17 +137,51 @@ def test_vit_local_attention_stays_inside_its_window():
             assert (weights[..., outside] > 0).any()
 
 
-def test_vit_explicit_attention_matches_the_fused_path():
+class ExplicitAttention(AttentionBase):
+    """softmax(q k^T / sqrt(d)) v written out: what lab 07's student writes."""
+
+    def forward(self, x):
+        B, N, _ = x.shape
+        q, k, v = split_heads(self, x)
+        weights = attention_weights(self, x)  # (B, H, N, N)
+        return self.drop(self.proj((weights @ v).transpose(1, 2).reshape(B, N, -1)))
+
+
+@pytest.mark.parametrize("head_dim", [None, 16])
+def test_vit_takes_its_attention_as_an_argument_and_it_matches_the_fused_one(head_dim):
     torch.manual_seed(0)
-    model = ViT(depth=2, dim=32, num_heads=2).eval()
+    fused = ViT(depth=2, dim=32, num_heads=2, head_dim=head_dim).eval()
+    torch.manual_seed(0)
+    explicit = ViT(depth=2, dim=32, num_heads=2, head_dim=head_dim, attn_layer=ExplicitAttention).eval()
+    assert isinstance(explicit.blocks[0].attn, ExplicitAttention)
     x = torch.randn(2, 3, 32, 32)
-    fused = model(x)
-    model.store_attention = True
-    explicit = model(x)
-    assert torch.allclose(fused, explicit, atol=1e-5)
-    assert model.blocks[0].attn.last_attention.shape == (2, 2, 64, 64)
-    model.store_attention = False
-    assert not model.store_attention
+    with torch.no_grad():
+        assert torch.allclose(fused(x), explicit(x), atol=1e-5)
+    assert explicit.attention_maps(x)[0].shape == (2, 2, 64, 64)
+
+
+def test_vit_takes_its_mask_function_as_an_argument():
+    calls = []
+
+    def mask_fn(grid, window):
+        calls.append((grid, window))
+        return window_mask(grid, window)
+
+    model = ViT(depth=2, dim=32, num_heads=2, mask_fn=mask_fn)
+    assert calls == [(8, 4)] and torch.equal(model.blocks[0].attn.mask, window_mask(8, 4))
+    assert ViT(depth=2, block_kinds=["global"] * 2, mask_fn=lambda g, w: 1 / 0).blocks[0].attn.mask is None
+
+
+def test_tu_wien_vit_has_the_reports_shape():
+    """Seed 003: patch 2, embed 32, 4 layers, 20 heads of 16, MLP 1024, head MLP 1024, dropout 0.25."""
+    model = ViT(patch_size=2, dim=32, depth=4, num_heads=20, head_dim=16, mlp_hidden=1024, head_hidden=1024,
+                drop=0.25, block_kinds=["global"] * 4)  # fmt: skip
+    attn = model.blocks[0].attn
+    assert model.pos_embed.shape == (1, 256, 32)
+    assert attn.qkv.out_features == 3 * 20 * 16 and attn.proj.in_features == 320
+    assert model.blocks[0].mlp.fc1.out_features == 1024 and model.head[0].out_features == 1024
+    assert all(b.kind == "global" for b in model.blocks)
+    assert model.eval()(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
 def test_vit_rejects_bad_block_kinds_and_sizes():
@@ -147,6 +191,7 @@ def test_vit_rejects_bad_block_kinds_and_sizes():
         ViT(depth=3, block_kinds=["local", "global"])
     with pytest.raises(LabError, match="divisible"):
         ViT(dim=30, num_heads=4)
+    assert ViT(dim=30, num_heads=4, head_dim=8).blocks[0].attn.qkv.out_features == 3 * 32
     assert [b.kind for b in ViT(depth=2, block_kinds=["global", "global"]).blocks] == ["global", "global"]
 
 
@@ -245,6 +290,26 @@ def test_predict_tta_is_the_weighted_mean_of_logits_in_eval_mode():
     assert torch.allclose(predict_tta(model, x, 2), expected, atol=1e-6)
     assert torch.allclose(predict_tta(model, x, 0), plain, atol=1e-6)
     assert model.training  # mode restored
+    calls = []
+
+    def mirror(m, v):
+        calls.append(v.shape)
+        return mirror_logits(m, v)
+
+    assert torch.allclose(predict_tta(model, x, 2, mirror), expected, atol=1e-6) and len(calls) == 3
+
+
+def test_patch_moments_and_whitening_accept_a_covariance_function():
+    images = correlated_images(channels=3).double()
+    _, cov = patch_moments(images, 2)
+    p = F.unfold(images, 2).transpose(1, 2).reshape(-1, 12)
+    assert torch.allclose(cov, torch.cov(p.T, correction=0), atol=1e-10)
+    a, b = FastNet().whiten, FastNet().whiten
+    init_whitening(a, images)
+    init_whitening(
+        b, images, covariance=lambda x: torch.cov(F.unfold(x, 2).transpose(1, 2).reshape(-1, 12).T, correction=0)
+    )
+    assert torch.allclose(a.weight, b.weight, atol=1e-4)
 
 
 def test_ema_averages_weights_and_buffers_and_copies_them_back():
@@ -262,3 +327,57 @@ def test_ema_averages_weights_and_buffers_and_copies_them_back():
     assert torch.allclose(model[0].weight, start["0.weight"] + 1.0)
     assert torch.allclose(model[1].running_mean, expected_mean)
     assert model[1].num_batches_tracked == 1
+
+
+# ---------------------------------------------------------------- recipes (lab 08)
+
+
+def test_airbench_units_give_its_lr_and_per_step_weight_decay():
+    from helpers.recipes import FastRecipe, make_optimizer
+
+    model = FastNet(widths=(8, 16, 16))
+    opt = make_optimizer(model, FastRecipe())
+    others, biases = opt.param_groups
+    assert others["lr"] == pytest.approx(1.5, rel=1e-3)  # 11.5 / (1 + 1 / 0.15) per 1024 examples, mean loss
+    shrink = 0.0153 * 1024 / (1024 * (1 + 1 / 0.15))  # airbench's wd per step, ~0.0020
+    for g in (others, biases):
+        assert g["lr"] * g["weight_decay"] == pytest.approx(shrink)
+    assert biases["lr"] == pytest.approx(64 * others["lr"])
+    tamu = make_optimizer(model, FastRecipe(units="torch", lr=0.08, weight_decay=0.02, momentum=0.9, bias_scaler=1))
+    assert tamu.param_groups[0]["lr"] == 0.08 and tamu.param_groups[0]["weight_decay"] == 0.02
+
+
+def test_airbench_triangle_and_step_limit():
+    from helpers.recipes import StepLimit, Triangle
+
+    tri = Triangle(total=476)
+    assert (
+        tri(0) == pytest.approx(0.2) and tri(int(0.23 * 476)) == pytest.approx(1.0) and tri(476) == pytest.approx(0.07)
+    )
+    limited = StepLimit(list(range(48)), total=475)
+    assert sum(len(list(limited)) for _ in range(10)) == 475
+
+
+def test_normalization_along_the_length_uses_one_mean_and_std():
+    from helpers.data import Split
+    from helpers.recipes import along_length
+
+    images = torch.randint(0, 256, (50, 3, 8, 8), dtype=torch.uint8)
+    x = images.double() / 255
+    split = Split(images, torch.zeros(50, dtype=torch.long), ["a"], tuple(x.mean((0, 2, 3)).tolist()),
+                  tuple(x.std((0, 2, 3), correction=0).tolist()))  # fmt: skip
+    flat = along_length(split)
+    assert len(set(flat.mean)) == 1 and flat.mean[0] == pytest.approx(x.mean().item())
+    assert flat.std[0] == pytest.approx(x.std(correction=0).item(), rel=1e-6)
+
+
+def test_uw_madison_jitter_changes_each_image_differently_and_keeps_shapes():
+    from helpers.recipes import uw_madison_jitter
+
+    x = correlated_images(n=8, channels=3)
+    out = uw_madison_jitter(x, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and out.dtype == x.dtype and torch.isfinite(out).all()
+    change = (out - x).flatten(1).abs().mean(1)  # (B,)
+    assert (change > 1e-3).all() and change.std() > 0  # every image moved, not all alike
+    gray = uw_madison_jitter(x[:, :1], torch.Generator().manual_seed(0))  # one channel: no saturation step
+    assert gray.shape == (8, 1, 32, 32)

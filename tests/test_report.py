@@ -108,3 +108,20 @@ def test_make_labs_writes_the_report_even_when_a_lab_fails(tmp_path):
     assert proc.returncode != 0, "a failed run still fails make"
     calls = log.read_text().splitlines()
     assert calls[0].startswith("-m helpers run") and calls[1] == f"-m helpers report {tmp_path / 'out'}"
+
+
+def test_report_survives_hostile_results_and_escapes_its_problem_list(tmp_path):
+    good = {"lab": "97_huge", "model": "M", "dataset": "d", "profile": "smoke", "metrics": {"val_top1": 0.5},
+            "epochs": 10**400, "params": 10**400, "total_seconds": float("inf"),
+            "history": ["row", {"epoch": "one", "val_loss": "x", "train_top1": None},
+                        {"epoch": 10**400, "val_loss": 1.0}, {"epoch": 3, "val_loss": 0.9}]}  # fmt: skip
+    (tmp_path / "97_huge.json").write_text(json.dumps(good))
+    (tmp_path / "[x](javascript:alert(1)) <b>.json").write_text("{")
+    (tmp_path / "96_link.json").symlink_to(tmp_path / "97_huge.json")
+    html, md, problems = report.write_report(tmp_path)
+    text = md.read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("| 97_huge |"))
+    assert "| 50.0% |" in row and row.count("| - |") >= 3, row
+    assert "\\[x\\](javascript:alert(1)) &lt;b&gt;.json: not valid JSON" in text and "<b>" not in text
+    assert "96_link.json: a symbolic link" in text and "&lt;b&gt;" in html.read_text()
+    assert (tmp_path / "report_curves.png").read_bytes()[:4] == b"\x89PNG"

@@ -55,6 +55,18 @@ def test_unbalanced_markers_name_the_notebook_and_cell(tmp_path, source, why):
     assert not (tmp_path / "out").exists(), "nothing is written when a lab is broken"
 
 
+@pytest.mark.parametrize("marker", ["###BEGIN SOLUTION", "### Begin Solution", "## BEGIN SOLUTION",
+                                    "    ### end solution", "#### END SOLUTION"])  # fmt: skip
+def test_near_miss_markers_are_errors_naming_the_notebook_and_cell(marker):
+    source = f"x = 1\n{marker}\nsecret = 42\n### END SOLUTION"
+    if "END" in marker.upper():
+        source = f"### BEGIN SOLUTION\nsecret = 42\n{marker}"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# t"), nbformat.v4.new_code_cell(source)])
+    with pytest.raises(LabError, match="99_bad.ipynb, cell 1 ") as err:
+        student_version(nb, "99_bad.ipynb")
+    assert f"`{marker.strip()}` looks like a solution marker" in str(err.value)
+
+
 def test_student_versions_never_overwrite_the_labs(tmp_path):
     lab = tmp_path / "labs" / LABS[0].name  # a copy: a regression must not strip the real solutions
     lab.parent.mkdir()

@@ -31,6 +31,7 @@ EXERCISE_TAG = "exercise"  # ... and on cells whose solution was removed
 DEMO_TAG = "demonstration"  # a check of the helpers' results: shown, never counted
 INJECTED_TAG = "injected-parameters"  # papermill's tag on the cell it inserts
 _ASSERT = re.compile(r"^\s*assert\b", re.M)
+_LIKE_A_MARKER = re.compile(r"^\s*#*\s*(BEGIN|END)[\s_-]*SOLUTION\b", re.I)  # what a marker looks like, loosely
 
 
 def read_notebook(path: str | Path) -> nbformat.NotebookNode:
@@ -58,6 +59,17 @@ def marker_lines(source: str) -> list[tuple[int, str]]:
             found.append((n, "begin"))
         elif text.startswith(END):
             found.append((n, "end"))
+    return found
+
+
+def near_miss_markers(source: str) -> list[tuple[int, str]]:
+    """(line number, line) of each line that looks like a solution marker but is not exactly one:
+    `###BEGIN SOLUTION`, `### Begin Solution`, `## BEGIN SOLUTION` would leave a solution in the handout."""
+    found = []
+    for n, line in enumerate(source.splitlines()):
+        text = line.strip()
+        if _LIKE_A_MARKER.match(text) and not text.startswith((BEGIN, END)):
+            found.append((n, text))
     return found
 
 

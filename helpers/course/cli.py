@@ -87,16 +87,33 @@ def cmd_student(args) -> int:
 def cmd_grade(args) -> int:
     from helpers.course import grading
     from helpers.course.runner import LABS_DIR
+    from helpers.course.untrusted import printable
 
     labs_dir = Path(args.labs) if args.labs else LABS_DIR
-    grades, out = grading.grade_folder(args.submissions, args.out, labs_dir=labs_dir, reproduce=args.reproduce)
+    options = {"cell_timeout": args.cell_timeout, "notebook_timeout": args.notebook_timeout,
+               "memory": int(args.memory_gib * 2**30), "use_bwrap": False if args.no_bwrap else None}  # fmt: skip
+    grades, out = grading.grade_folder(args.submissions, args.out, labs_dir=labs_dir, reproduce=args.reproduce,
+                                       force=args.force, workers=args.workers, options=options)  # fmt: skip
     for g in grades:
         row = g.row()
-        print(f"{row['student']:<16} {row['file']:<28} {row['status']:<14} in order: {row['ran_top_to_bottom']:<3} "
+        who, what = printable(row["student"]), printable(row["file"])
+        print(f"{who:<16} {what:<28} {row['status']:<14} in order: {row['ran_top_to_bottom']:<3} "
               f"score {row['score']}/{row['max_score']}  checks {row['checks_passed']}/{row['checks_total']}  "
               f"answers {row['written_answers']}  reproduced: {row['reproduced']}")  # fmt: skip
     print(f"wrote {out / 'grades.csv'}, {out / 'answers.csv'} (written answers, to grade by hand) "
           f"and one feedback page per student in {out}")  # fmt: skip
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from helpers import search
+    from helpers.config import default_dir
+
+    lab = _lab_name(args.lab)
+    storage = args.storage or search.default_storage(default_dir("LABS_RESULTS_DIR", "results"))
+    study = search.sweep(lab, storage, args.trials, args.workers, name=args.study, sampler=args.sampler,
+                         profile=args.profile, seed=args.seed)  # fmt: skip
+    print(json.dumps(search.summary(study), indent=2))
     return 0
 
 
@@ -140,6 +157,17 @@ def main(argv=None) -> int:
     p.add_argument("-v", "--verbose", action="store_true", help="stream the cells' output")
     p.set_defaults(func=cmd_run)
 
+    p = sub.add_parser("sweep", help="hyperparameter search: K workers on one Optuna study (SQLite or PostgreSQL)")
+    p.add_argument("lab", help="the lab whose model is tuned: 01 (SimpleNN) or 07 (ViT)")
+    p.add_argument("--storage", help="database URL (default: SQLite in results/13_hparam_search/studies.db)")
+    p.add_argument("--trials", type=int, default=20, help="finished trials the study should hold (all workers)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
+    p.add_argument("--study", help="study name (default LAB-SAMPLER); the same name on other machines joins it")
+    p.add_argument("--sampler", default="tpe", help="tpe (default) or random")
+    p.add_argument("--profile", default="auto", help="the data and epochs of each trial: smoke, quick, full")
+    p.add_argument("--seed", type=int, default=0, help="base seed (worker k uses seed + k)")
+    p.set_defaults(func=cmd_sweep)
+
     p = sub.add_parser("config", help="print a lab's resolved recipe as JSON (every hyperparameter of a profile)")
     p.add_argument("lab", help="a lab number or name, or 'all'")
     p.add_argument("--profile", default="auto", help="smoke, quick, full or auto (default)")
@@ -167,9 +195,25 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("grade", help="grade a folder of submitted executed notebooks (one sub-folder per student)")
     p.add_argument("submissions", help="folder holding one sub-folder per student")
-    p.add_argument("--out", help="folder for grades.csv and the feedback pages (default: SUBMISSIONS-grades)")
-    p.add_argument("--reproduce", action="store_true", help="also re-run each notebook with `verify` (slow)")
+    p.add_argument(
+        "--out",
+        help="folder for grades.csv and the feedback pages, outside SUBMISSIONS "
+        "(default: a new SUBMISSIONS-grades[-N])",
+    )
+    p.add_argument(
+        "--reproduce",
+        action="store_true",
+        help="also re-run each notebook, isolated, with the lab's check cells restored (runs student code)",
+    )
+    p.add_argument("--workers", type=int, default=1, help="reproductions run in parallel (default 1)")
+    p.add_argument("--cell-timeout", type=float, default=600, help="seconds per cell when reproducing (default 600)")
+    p.add_argument(
+        "--notebook-timeout", type=float, default=1800, help="seconds per notebook when reproducing (default 1800)"
+    )
+    p.add_argument("--memory-gib", type=float, default=6, help="address-space limit of a reproduction (default 6)")
+    p.add_argument("--no-bwrap", action="store_true", help="do not use bubblewrap even where it is installed")
     p.add_argument("--labs", help="folder of the lab sources (default: the repository's labs/)")
+    p.add_argument("--force", action="store_true", help="overwrite the grades in an --out folder that holds files")
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("report", help="write report.html and report.md: every lab's results in one table")

@@ -10,10 +10,12 @@ import re
 from html import escape
 from pathlib import Path
 
+from helpers.course.untrusted import atomic_write_text
+
 STYLE = """body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em;line-height:1.4}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left;
 vertical-align:top}pre{background:#f6f6f6;padding:.5em;overflow-x:auto;margin:0}
-.passed,.yes{color:#176f2c}.failed,.no,.missing,.edited,.corrupt,.not-answered{color:#b00020;font-weight:bold}"""
+.passed,.yes{color:#176f2c}.failed,.no,.missing,.edited,.corrupt,.refused,.not-answered{color:#b00020;font-weight:bold}"""
 
 
 def page_name(student: str) -> str:
@@ -38,7 +40,7 @@ def _section(grade) -> str:
     """The part of a page about one submitted file."""
     parts = [f"<h2>{escape(grade.file)}</h2>",
              f"<p>Lab: {escape(grade.lab or '-')} &middot; status: {_status(grade.status)}</p>"]  # fmt: skip
-    if grade.status in ("corrupt", "not a notebook", "no notebooks"):
+    if grade.status in ("corrupt", "not a notebook", "no notebooks", "refused", "hidden"):
         return "\n".join(parts + [f"<p>{escape(p)}</p>" for p in grade.problems])
     ran = "yes" if grade.ran_in_order else "no"
     parts.append(f"<h3>Ran top to bottom, in order, without error: {_status(ran)}</h3>")
@@ -88,6 +90,6 @@ def write_feedback(grades: list, out: Path) -> list[Path]:
         path = out / page_name(student)
         if path in written:  # two folder names that differ only in unusual characters
             path = path.with_name(f"{path.stem}-{len(written)}.html")
-        path.write_text(student_page(student, theirs), encoding="utf-8")
+        atomic_write_text(path, student_page(student, theirs))
         written.append(path)
     return written

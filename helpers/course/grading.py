@@ -15,7 +15,8 @@ alone:
   are listed, never counted;
 - the written answers, listed in `answers.csv` and the feedback pages for grading by hand;
 - the recorded results (accuracy, epochs, time) from the results file next to the notebook;
-- with `--reproduce`, whether re-running it reproduces its checked cells (`helpers.course.verify`).
+- with `--reproduce`, whether re-running it in isolation, with the lab's check cells restored,
+  passes the checks and reproduces its checked cells and printed metrics (`helpers.course.reproduce`).
 
 It writes `grades.csv` (one row per student and file) and one HTML feedback page per student.
 A corrupt file or a file that is not a notebook gets a row saying so; it never stops the run.
@@ -23,15 +24,15 @@ A corrupt file or a file that is not a notebook gets a row saying so; it never s
 
 from __future__ import annotations
 
-import csv
 import difflib
-import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.course import cells
+from helpers.course import cells, untrusted
 from helpers.course.runner import LABS_DIR, list_labs
+from helpers.course.untrusted import clip
 from helpers.errors import LabError
 
 COLUMNS = ("student", "file", "lab", "status", "ran_top_to_bottom", "score", "max_score", "checks_passed",
@@ -51,6 +52,7 @@ class Check:
     detail: list[str] = field(default_factory=list)
     points: float = 0.0  # what it is worth when it passes; 0 for a demonstration
     demonstration: bool = False  # checks what the helpers produced: shown, never counted
+    lab_index: int = -1  # the check cell's index in the lab
 
 
 @dataclass
@@ -81,6 +83,8 @@ class Grade:
     results: dict = field(default_factory=dict)
     reproduced: str = "-"  # yes, no, or - (not checked)
     reproduce_detail: list[str] = field(default_factory=list)
+    isolation: str = ""  # how a reproduction was isolated (bubblewrap, process)
+    sources: tuple = field(default=(), repr=False, compare=False)  # (submission, lab) notebooks, in memory
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -168,7 +172,7 @@ def grade_checks(lab_nb, sub_nb) -> list[Check]:
     for i, lab_cell in enumerate(lab_nb.cells):
         if not cells.is_check_cell(lab_cell):
             continue
-        worth = {"points": cells.points(lab_cell), "demonstration": cells.is_demonstration(lab_cell)}
+        worth = {"points": cells.points(lab_cell), "demonstration": cells.is_demonstration(lab_cell), "lab_index": i}
         if i not in pairs:
             label = f"lab cell {i} (`{cells.snippet(lab_cell.source)}`)"
             checks.append(Check(label, "missing", ["no cell like it in the notebook: deleted or rewritten"], **worth))
@@ -213,27 +217,37 @@ def _number(value):
     return value if isinstance(value, int) else round(value, 4)
 
 
-def recorded_results(path: Path, nb) -> tuple[dict, list[str]]:
-    """Profile, accuracy, epochs and seconds from the results file next to the notebook."""
+def results_files(path: Path, nb) -> list[Path]:
+    """The results files a notebook names (`results written to X.json`), its own name first."""
     names = [path.with_suffix(".json").name]
     for cell in nb.cells:
         for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
             names += [Path(p).name for p in re.findall(r"results written to (\S+\.json)", out.get("text", ""))]
-    found = [path.parent / n for n in dict.fromkeys(names) if (path.parent / n).is_file()]
-    duration = nb.metadata.get("papermill", {}).get("duration")
+    return [path.parent / n for n in dict.fromkeys(names) if os.path.lexists(path.parent / n)]
+
+
+def recorded_results(path: Path, nb) -> tuple[dict, list[str], dict]:
+    """(profile, accuracy, epochs and seconds for the table; notes; the results file's metrics)."""
+    found = results_files(path, nb)
+    meta = nb.metadata.get("papermill", {})
+    duration = meta.get("duration") if isinstance(meta, dict) else None
     results = {"seconds": _number(duration)} if duration is not None else {}
     if not found:
-        return results, [f"no results file ({names[0]}) next to the notebook"]
+        return results, [f"no results file ({path.with_suffix('.json').name}) next to the notebook"], {}
     try:
-        data = json.loads(found[0].read_text())
-        metrics = data.get("metrics") or {}
-    except (ValueError, OSError, AttributeError) as err:
-        return results, [f"results file {found[0].name} is unreadable ({str(err)[:100]})"]
-    notes = [] if data.get("lab") == path.stem else [f"{found[0].name} is the results of lab {data.get('lab')!r}"]
-    results.update(profile=str(data.get("profile", "-")), val_top1=_number(metrics.get("val_top1")),
+        data = untrusted.read_results(found[0])
+    except LabError as err:
+        return results, [f"results file {found[0].name} is unusable: {err}"], {}
+    lab = clip(repr(data.get("lab")), 60)
+    notes = [] if data.get("lab") == path.stem else [f"{found[0].name} is the results of lab {lab}"]
+    metrics = data.get("metrics")
+    if not isinstance(metrics, dict):
+        notes.append(f"{found[0].name}: its metrics are a {type(metrics).__name__}, not an object; no metrics read")
+        metrics = {}
+    results.update(profile=clip(data.get("profile", "-"), 40), val_top1=_number(metrics.get("val_top1")),
                    test_top1=_number(metrics.get("test_top1")), epochs=_number(data.get("epochs")))  # fmt: skip
     results["seconds"] = _number(data.get("total_seconds", duration))
-    return results, notes
+    return results, notes, metrics
 
 
 def lab_for(path: Path, labs: list[Path]) -> Path | None:
@@ -246,82 +260,177 @@ def lab_for(path: Path, labs: list[Path]) -> Path | None:
     return same_number[0] if len(same_number) == 1 else None
 
 
+def load_labs(labs_dir: Path = LABS_DIR) -> dict[Path, object]:
+    """Every lab notebook in labs_dir, read once, before any submission is opened (held in memory)."""
+    labs_dir = Path(labs_dir)
+    found = list_labs(labs_dir) if labs_dir.is_dir() else []
+    if not found:
+        raise LabError(f"No lab notebooks (NN_name.ipynb) in {labs_dir}: --labs must name the folder of the lab "
+                       "sources (default: the repository's labs/).")  # fmt: skip
+    return {lab: cells.read_notebook(lab) for lab in found}
+
+
 def grade_notebook(path: Path, student: str, labs_dir: Path = LABS_DIR, reproduce: bool = False,
-                   root: Path | None = None) -> Grade:  # fmt: skip
+                   root: Path | None = None, labs: dict | None = None) -> Grade:  # fmt: skip
     """Grade one submitted file; every problem is recorded in the Grade, none is raised."""
+    from helpers.course import evidence
+
     grade = Grade(student, str(path.relative_to(root) if root else path.name))
     try:
-        nb = cells.read_notebook(path)
+        nb = untrusted.read_submission(path)
     except LabError as err:
         grade.status, grade.problems = "corrupt", [str(err).replace(f"{path}: ", "")]
         return grade
+    labs = load_labs(labs_dir) if labs is None else labs
     grade.problems = execution_problems(nb)
     grade.ran_in_order = not grade.problems
-    grade.results, grade.notes = recorded_results(path, nb)
-    lab = lab_for(path, list_labs(labs_dir))
+    grade.results, grade.notes, metrics = recorded_results(path, nb)
+    grade.notes += evidence.printed_disagreements(metrics, nb)
+    lab = lab_for(path, list(labs))
     if lab is None:
         grade.status = "unknown lab"
         grade.notes.append(f"no lab in {labs_dir} matches {path.name}; check cells not graded")
     else:
-        grade.lab = lab.stem
-        lab_nb = cells.read_notebook(lab)
+        grade.lab, lab_nb = lab.stem, labs[lab]
         grade.checks = grade_checks(lab_nb, nb)
         grade.answers = written_answers(lab_nb, nb)
-    if reproduce:
-        from helpers.course.verify import verify_notebook
+        grade.notes += evidence.added_before_checks(lab_nb, nb, match_cells(lab_nb, nb))
+        grade.sources = (nb, lab_nb)
+    if reproduce and grade.sources:
+        from helpers.course import reproduce as rerun
 
-        result = verify_notebook(path, labs_dir=labs_dir)
-        grade.reproduced = "yes" if result.ok else "no"
-        grade.reproduce_detail = result.format().splitlines()[1:] if not result.ok else []
+        rerun.apply(grade, rerun.reproduce(*grade.sources))
     return grade
 
 
-def submissions(root: Path) -> list[tuple[str, Path]]:
-    """(student, file) for every file under root/<student>/, hidden files and folders skipped."""
-    found = []
-    for entry in sorted(root.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            files = [f for f in sorted(entry.rglob("*")) if f.is_file()]
-            found += [(entry.name, f) for f in files if not any(p.startswith(".") for p in f.relative_to(entry).parts)]
-            if not files:
-                found.append((entry.name, entry))
-        else:
-            found.append((NO_FOLDER, entry))
+def _student_entries(student: str, folder: Path) -> list[tuple[str, Path, str]]:
+    """(student, path, kind) for the files in one student's folder, links never followed."""
+    found, hidden = [], []
+    for top, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(top)
+        for name in sorted(dirs):
+            if (here / name).is_symlink():
+                found.append((student, here / name, "link"))
+            elif name.startswith("."):
+                hidden.append(here / name)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
+        for name in sorted(files):
+            path = here / name
+            kind = "link" if path.is_symlink() else "file" if path.is_file() else "special"
+            if name.startswith(".") and kind != "link":
+                hidden.append(path)
+            else:
+                found.append((student, path, kind))
+    if not found:
+        found.append((student, folder, "hidden only" if hidden else "empty"))
     return found
 
 
+def submissions(root: Path) -> list[tuple[str, Path, str]]:
+    """(student, path, kind) for every entry under root/<student>/: kind is file, link, special (not a
+    regular file), hidden (a hidden entry in root), empty or hidden only (a folder without a file to grade)."""
+    found = []
+    for entry in sorted(root.iterdir()):
+        if entry.is_symlink():
+            found.append((entry.name if entry.is_dir() else NO_FOLDER, entry, "link"))
+        elif entry.name.startswith("."):
+            found.append((entry.name, entry, "hidden"))
+        elif entry.is_dir():
+            found += _student_entries(entry.name, entry)
+        else:
+            found.append((NO_FOLDER, entry, "file" if entry.is_file() else "special"))
+    return found
+
+
+WHY_NOT_GRADED = {
+    "link": ("refused", "a symbolic link: links are refused, never followed; submit the file itself"),
+    "special": ("refused", "not a regular file (a device, pipe or socket); not read"),
+    "hidden": ("hidden", "a hidden entry (its name starts with '.'): not graded; rename it to grade it"),
+    "empty": ("no notebooks", "the folder is empty"),
+    "hidden only": ("no notebooks", "only hidden files (such as .ipynb_checkpoints/): the notebook itself is missing"),
+}
+
+
+def grade_entry(student: str, path: Path, kind: str, root: Path, labs: dict, labs_dir: Path,
+                reproduce: bool) -> Grade | None:  # fmt: skip
+    """The row of one entry of the submissions folder; None for a lab's results file (read with its notebook)."""
+    home = root if student == NO_FOLDER or kind == "hidden" or path.parent == root else root / student
+    rel = str(path.relative_to(home)) if path != home else path.name
+    if kind in WHY_NOT_GRADED:
+        status, why = WHY_NOT_GRADED[kind]
+        return Grade(student, rel, status=status, problems=[why])
+    if path.suffix == ".ipynb":
+        return grade_notebook(path, student, labs_dir, reproduce, home, labs)
+    if path.suffix == ".json" and path.with_suffix(".ipynb").exists():
+        return None
+    return Grade(student, rel, status="not a notebook", problems=["not a .ipynb notebook; not graded"])
+
+
+def output_folder(root: Path, out: str | Path | None, force: bool) -> Path:
+    """Where to write: --out (refused inside the submissions, or when it holds files and not --force),
+    or SUBMISSIONS-grades, SUBMISSIONS-grades-2, ...: a new folder for each run."""
+    if out is None:
+        out = root.parent / f"{root.name}-grades"
+        n = 1
+        while out.exists() and (not out.is_dir() or any(out.iterdir())):
+            n += 1
+            out = root.parent / f"{root.name}-grades-{n}"
+        return out
+    out = Path(out)
+    resolved, inside = out.resolve(), root.resolve()
+    if resolved == inside or inside in resolved.parents:
+        raise LabError(f"--out {out} is inside the submissions folder {root}: it would be graded next time. "
+                       "Name a folder outside it.")  # fmt: skip
+    if out.exists() and not out.is_dir():
+        raise LabError(f"--out {out} is a file, not a folder.")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise LabError(f"--out {out} already holds files (an earlier run?): name a new folder, or pass --force "
+                       "to overwrite its grades.")  # fmt: skip
+    return out
+
+
+def guarded(student: str, path: Path, grade) -> Grade | None:
+    """Run `grade()`; whatever one file holds, it ends as a row and the run goes on."""
+    try:
+        return grade()
+    except Exception as err:  # noqa: BLE001 - the per-file guard: one submission never stops the class
+        return Grade(student, path.name, status="corrupt",
+                     problems=[f"the grader could not read it ({type(err).__name__}: {clip(err, 200)})"])  # fmt: skip
+
+
 def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path = LABS_DIR,
-                 reproduce: bool = False) -> tuple[list[Grade], Path]:  # fmt: skip
-    """Grade every student's files; write out/grades.csv and out/<student>.html."""
+                 reproduce: bool = False, force: bool = False, workers: int = 1,
+                 options: dict | None = None) -> tuple[list[Grade], Path]:  # fmt: skip
+    """Grade every student's files; write out/grades.csv, out/answers.csv and out/<student>.html.
+
+    Everything that can be wrong with the command (the folders) is an error before any file is read.
+    With `reproduce`, every graded notebook is then re-run (`helpers.course.reproduce`), `workers` at a
+    time; `options` are its limits (cell_timeout, notebook_timeout, memory, use_bwrap).
+    """
     from helpers.course.feedback import write_feedback
 
     root = Path(root)
     if not root.is_dir():
         raise LabError(f"{root} is not a folder; expected one sub-folder of executed notebooks per student.")
-    out = Path(out) if out else root.parent / f"{root.name}-grades"
+    labs_dir = Path(labs_dir)
+    labs = load_labs(labs_dir)
+    out = output_folder(root, out, force)
     grades = []
-    for student, path in submissions(root):
-        home = root if student == NO_FOLDER else root / student
-        if path.is_dir():
-            grades.append(Grade(student, path.name, status="no notebooks", problems=["the folder is empty"]))
-        elif path.suffix == ".ipynb":
-            print(f"grading {student}: {path.name} ...", flush=True)
-            grades.append(grade_notebook(path, student, labs_dir, reproduce, home))
-        elif not (path.suffix == ".json" and path.with_suffix(".ipynb").exists()):  # a lab's results: used above
-            rel = str(path.relative_to(home))
-            grades.append(Grade(student, rel, status="not a notebook", problems=["not a .ipynb notebook; not graded"]))
+    for student, path, kind in submissions(root):
+        if kind == "file" and path.suffix == ".ipynb":
+            print(f"grading {untrusted.printable(student)}: {untrusted.printable(path.name)} ...", flush=True)
+        found = guarded(student, path, lambda s=student, p=path, k=kind: grade_entry(s, p, k, root, labs, labs_dir,
+                                                                                     False))  # fmt: skip
+        if found is not None:
+            grades.append(found)
+    if reproduce:
+        from helpers.course import reproduce as rerun
+
+        rerun.reproduce_all([g for g in grades if g.sources], workers, **(options or {}))
     out.mkdir(parents=True, exist_ok=True)
-    with open(out / "grades.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(g.row() for g in grades)
-    with open(out / "answers.csv", "w", newline="", encoding="utf-8") as f:  # the written answers, to grade by hand
-        writer = csv.DictWriter(f, fieldnames=ANSWER_COLUMNS)
-        writer.writeheader()
-        for g in grades:
-            writer.writerows({"student": g.student, "file": g.file, "lab": g.lab, "question": a.question,
-                              "points": _points(a.points), "answer": a.text} for a in g.answers)  # fmt: skip
+    untrusted.write_csv(out / "grades.csv", COLUMNS, [g.row() for g in grades])
+    answers = [{"student": g.student, "file": g.file, "lab": g.lab, "question": a.question,
+                "points": _points(a.points), "answer": a.text} for g in grades for a in g.answers]  # fmt: skip
+    untrusted.write_csv(out / "answers.csv", ANSWER_COLUMNS, answers)  # the written answers, to grade by hand
     write_feedback(grades, out)
     return grades, out

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import math
+import re
 from html import escape
 from pathlib import Path
 
 from helpers.config import REPO
 from helpers.course.runner import first_error, list_labs
+from helpers.course.untrusted import atomic_write_text, clip, read_results
 from helpers.errors import LabError
+from helpers.runtime import atomic_write
 
 DEFAULT_DIR = REPO / "executed"  # where `make labs` writes
 COLUMNS = ("lab", "model", "dataset", "profile", "top-1", "top-5", "split", "epochs", "params", "peak MiB",
@@ -46,14 +48,14 @@ def load_results(folder: str | Path | None = None) -> tuple[list[dict], list[str
     results, problems = [], []
     for path in sorted(folder.glob("*.json")):
         try:
-            data = json.loads(path.read_text())
-        except (ValueError, OSError) as err:
-            problems.append(f"{path.name}: not valid JSON ({str(err)[:120]}); run its lab again to rewrite it")
+            data = read_results(path)  # a regular file, never a link followed
+        except LabError as err:
+            problems.append(f"{path.name}: {err}; run its lab again to rewrite it")
             continue
-        if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
+        if not isinstance(data.get("metrics"), dict):
             problems.append(f"{path.name}: not a lab's results file (no 'metrics'); skipped")
             continue
-        results.append({**data, "lab": str(data.get("lab") or path.stem)})
+        results.append({**data, "lab": clip(data.get("lab") or path.stem, 60)})
     have = {r["lab"] for r in results}
     for lab in list_labs():
         if lab.stem not in have:
@@ -64,9 +66,14 @@ def load_results(folder: str | Path | None = None) -> tuple[list[dict], list[str
 
 
 def _num(value, digits: int = 4):
-    """A finite number rounded, else None: results files are read, not trusted."""
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    return round(value, digits) if ok else None
+    """A finite number rounded, else None: results files are read, not trusted (10**400 is not a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:
+        return None
+    return round(value, digits) if finite else None
 
 
 def table_rows(results: list[dict]) -> list[dict]:
@@ -109,7 +116,7 @@ def curves_png(results: list[dict]) -> bytes | None:
         ax.set_visible(False)
     for n, r in enumerate(labs):
         rows = [h for h in r["history"] if isinstance(h, dict)]
-        epochs = [h.get("epoch", i + 1) for i, h in enumerate(rows)]
+        epochs = [_num(h.get("epoch"), 0) or i + 1 for i, h in enumerate(rows)]  # a row may hold anything
         for row, kind in enumerate(("loss", "top1")):
             ax = axes[2 * (n // ncols) + row, n % ncols]
             ax.set_visible(True)
@@ -154,8 +161,14 @@ def _html_table(header, rows) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _md(value) -> str:
+    """Text for markdown: HTML escaped, table pipes and line breaks neutralised, markdown links disarmed."""
+    text = escape(str(value), quote=False).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return re.sub(r"([\[\]`])", r"\\\1", text)
+
+
 def _md_table(header, rows) -> str:
-    clean = lambda v: escape(str(v), quote=False).replace("|", "\\|").replace("\n", " ")
+    clean = _md
     lines = ["| " + " | ".join(map(clean, header)) + " |", "|" + "---|" * len(header)]
     return "\n".join(lines + ["| " + " | ".join(map(clean, row)) + " |" for row in rows])
 
@@ -176,19 +189,25 @@ def write_report(folder: str | Path | None = None) -> tuple[Path, Path, list[str
     html = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
             f"<style>{css}</style></head><body><h1>{escape(title)}</h1><h2>Results of every lab</h2>",
             _html_table(COLUMNS, rows) if rows else "<p>No results files.</p>"]  # fmt: skip
-    md = [f"# {title}", "", "## Results of every lab", "", _md_table(COLUMNS, rows) if rows else "No results files."]
+    md = [
+        f"# {_md(title)}",
+        "",
+        "## Results of every lab",
+        "",
+        _md_table(COLUMNS, rows) if rows else "No results files.",
+    ]
     if problems:
         html.append("<h2>Problems</h2><ul>" + "".join(f"<li>{escape(p)}</li>" for p in problems) + "</ul>")
-        md += ["", "## Problems", "", *[f"- {p}" for p in problems]]
+        md += ["", "## Problems", "", *[f"- {_md(p)}" for p in problems]]
     (folder / "report_curves.png").unlink(missing_ok=True)
     if png:
-        (folder / "report_curves.png").write_bytes(png)
+        atomic_write(folder / "report_curves.png", lambda tmp: Path(tmp).write_bytes(png))
         data = base64.b64encode(png).decode()
         html.append(f'<h2>Training curves</h2><img alt="training curves" src="data:image/png;base64,{data}">')
         md += ["", "## Training curves", "", "![training curves](report_curves.png)"]
     header = (("package", "version"), ("lab", "device"))
     html += ["<h2>Environment</h2>", _html_table(header[0], packages), _html_table(header[1], devices)]
     md += ["", "## Environment", "", _md_table(header[0], packages), "", _md_table(header[1], devices)]
-    (folder / "report.html").write_text("\n".join(html) + "\n</body></html>\n", encoding="utf-8")
-    (folder / "report.md").write_text("\n".join(md) + "\n", encoding="utf-8")
+    atomic_write_text(folder / "report.html", "\n".join(html) + "\n</body></html>\n")
+    atomic_write_text(folder / "report.md", "\n".join(md) + "\n")
     return folder / "report.html", folder / "report.md", problems

@@ -29,6 +29,7 @@ import nbformat
 
 from helpers.course import cells
 from helpers.course.runner import LABS_DIR, find_labs
+from helpers.course.untrusted import atomic_write_text
 from helpers.errors import LabError
 
 CODE_STUB = ("# YOUR CODE HERE", "raise NotImplementedError")
@@ -77,6 +78,12 @@ def student_version(nb, name: str = "notebook"):
     """
     nb = copy.deepcopy(nb)
     for i, cell in enumerate(nb.cells):
+        for n, line in cells.near_miss_markers(cell.source):
+            raise LabError(
+                f"{name}, cell {i} (`{cells.snippet(cell.source)}`): line {n + 1} `{line}` looks like a solution "
+                f"marker but is not one; write exactly `{cells.BEGIN}` and `{cells.END}` (three #, one space, "
+                "capitals), or the solution would be copied into the student version."
+            )
         if cells.is_check_cell(cell):  # decided on the lab's source: an exercise cell is never a check cell
             _add_tag(cell, cells.CHECK_TAG)
             if cells.is_graded_check(cell):
@@ -114,6 +121,6 @@ def write_student_versions(names: list[str], out: str | Path, labs_dir: Path = L
     written = []
     for path, nb in versions:
         target = out / path.name
-        nbformat.write(nb, target)
+        atomic_write_text(target, nbformat.writes(nb) + "\n")
         written.append(target)
     return written

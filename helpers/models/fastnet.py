@@ -12,9 +12,13 @@ evaluation.
   its first channels, so the plain stack trains like a ResNet), BatchNorm with its scale frozen
   at 1 (only the shift learns).
 - Max-pool to 1x1, a bias-free linear head, logits scaled by 1/9.
-- `predict_tta`: test-time augmentation (mirror, then 1-pixel translations).
+- `predict_tta`: test-time augmentation (mirror, then 1-pixel translations); the mirror view is
+  a function passed in (`mirror_logits`, or the one a student writes in lab 08).
 - `EMA`: an exponential moving average of the weights; airbench's lookahead pulls the weights
-  back to it every few steps (`ema.update(); ema.copy_to(model)`).
+  back to it every few steps (`ema.update(); ema.copy_to(model)`), see helpers.recipes.
+
+Where this differs from airbench94.py: the whitening uses the centred patch covariance and sets
+the conv's bias to centre the patches (airbench: the uncentred second moment, bias starting at 0).
 
 Default widths (64, 256, 256) are airbench94's and the TAMU report's: 1,972,792 parameters
 (the report's count, frozen ones included). A CPU fits narrower widths, e.g. (32, 64, 64).
@@ -26,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from helpers import runtime
 from helpers.errors import LabError
 
 WIDTHS = (64, 256, 256)  # airbench94's block widths
@@ -96,34 +101,40 @@ class FastNet(nn.Module):
 
 
 def patch_moments(images: torch.Tensor, size: int = 2, chunk: int = 512) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean (D,) and covariance (D, D) of all size x size patches, D = C * size * size, in float64.
+    """Mean (D,) and covariance (D, D) of all size x size patches, D = C * size * size.
 
+    In float64 where the device has it (not on Apple's MPS: float32 there), on the images' device.
     Accumulated chunk by chunk so 50k CIFAR images need no 2 GB patch matrix.
     """
+    dtype = torch.float64 if runtime.has_float64(images.device) else torch.float32
     total, s1, s2 = 0, 0.0, 0.0
     for batch in images.split(chunk):
-        p = F.unfold(batch.double(), size).transpose(1, 2).flatten(0, 1)  # (B * L, D), conv's weight order
+        p = F.unfold(batch.to(dtype), size).transpose(1, 2).flatten(0, 1)  # (B * L, D), conv's weight order
         total, s1, s2 = total + len(p), s1 + p.sum(0), s2 + p.T @ p
     mean = s1 / total  # (D,)
     return mean, s2 / total - torch.outer(mean, mean)  # (D,), (D, D)
 
 
 @torch.no_grad()
-def init_whitening(conv: nn.Conv2d, train_images: torch.Tensor, eps: float = 5e-4) -> nn.Conv2d:
+def init_whitening(conv: nn.Conv2d, train_images: torch.Tensor, eps: float = 5e-4, covariance=None) -> nn.Conv2d:
     """Set `conv` (2 * D filters of size k x k, D = C * k * k) to whiten the patches of `train_images`.
 
     train_images: (N, C, H, W) float, normalized as the model will see them (airbench uses 5,000).
     Filters 0..D-1 are the covariance's eigenvectors over sqrt(eigenvalue + eps), filters D..2D-1
     their negatives; the bias subtracts the patch mean. On the training patches the first D outputs
     then have mean 0 and covariance ~ identity (exactly, as eps -> 0).
+    covariance: `covariance(images) -> (D, D)`, the patch covariance to use (lab 08's exercise);
+    default: `patch_moments`'s.
     """
     if not train_images.is_floating_point():
         raise LabError("init_whitening needs float images normalized as the model sees them, not uint8.")
     c_out, c_in, k, _ = conv.weight.shape
     if c_out != 2 * c_in * k * k:
         raise LabError(f"The whitening conv needs 2 * {c_in} * {k} * {k} = {2 * c_in * k * k} filters, has {c_out}.")
-    images = train_images.cpu() if train_images.device.type == "mps" else train_images  # MPS has no float64
+    images = train_images if runtime.has_float64(train_images.device) else train_images.cpu()  # MPS has no float64
     mean, cov = patch_moments(images, k)
+    if covariance is not None:
+        cov = covariance(images).to(mean.dtype)  # (D, D)
     eigenvalues, eigenvectors = torch.linalg.eigh(cov)  # ascending; eigenvectors as columns
     filters = eigenvectors.T / torch.sqrt(eigenvalues.clamp_min(0) + eps)[:, None]  # (D, D), one filter per row
     weight = torch.cat([filters, -filters])  # (2D, D)
@@ -159,13 +170,30 @@ def tta_views(x: torch.Tensor, level: int = 2) -> list[tuple[torch.Tensor, float
     return [(v, 0.25) for v in mirrored] + [(v, 0.125) for v in moved]
 
 
+def mirror_logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The logits averaged over x and its left-right mirror: TTA level 1 (lab 08's exercise)."""
+    return 0.5 * model(x) + 0.5 * model(x.flip(-1))  # (B, num_classes)
+
+
 @torch.no_grad()
-def predict_tta(model: nn.Module, x: torch.Tensor, level: int = 2) -> torch.Tensor:
-    """Weighted mean of the model's logits over `tta_views(x, level)`, in eval mode: (B, num_classes)."""
+def predict_tta(model: nn.Module, x: torch.Tensor, level: int = 2, mirror=mirror_logits) -> torch.Tensor:
+    """The model's logits with test-time augmentation, in eval mode: (B, num_classes).
+
+    level 0: model(x). level 1: `mirror(model, x)`. level 2 (airbench): half of that, plus a quarter
+    each of `mirror` on x moved one pixel down-right and one pixel up-left; the same weights as
+    `tta_views(x, 2)`.
+    """
+    if level not in TTA_LEVELS:
+        raise LabError(f"Unknown TTA level {level!r}. Valid: {', '.join(map(str, TTA_LEVELS))}.")
     was_training = model.training
     model.eval()
     try:
-        return sum(w * model(v) for v, w in tta_views(x, level))
+        if level == 0:
+            return model(x)
+        logits = mirror(model, x)
+        if level == 1:
+            return logits
+        return 0.5 * logits + 0.25 * mirror(model, shift(x, 1, 1)) + 0.25 * mirror(model, shift(x, -1, -1))
     finally:
         model.train(was_training)
 

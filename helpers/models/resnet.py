@@ -11,10 +11,13 @@ Where a block changes shape, the shortcut is either
   zeros. No parameters: ResNet-20-A has exactly 269,722.
 - option B: a 1x1 conv + BatchNorm projection, 2,752 parameters more (272,474).
 
-Layers are passed in (timm style): `act_layer=Swish` swaps every ReLU, `norm_layer` the BatchNorm.
+Layers are passed in (timm style): `act_layer=Swish` swaps every ReLU, `norm_layer` the BatchNorm,
+and `block` the residual block itself (lab 06 builds ResNet-20 from the block the student writes).
 """
 
 from __future__ import annotations
+
+import functools
 
 import torch
 import torch.nn.functional as F
@@ -27,7 +30,12 @@ WIDTHS = (16, 32, 64)  # channels of the three stages; each stage halves the fea
 
 
 class PadShortcut(nn.Module):
-    """Option A: strided identity, the extra channels zero. Parameter-free."""
+    """Option A: strided identity, the extra channels zero. Parameter-free.
+
+    Keeps pixels (0, 0), (0, s), ... (where a stride-s 3x3 conv with padding 1 centres its
+    outputs) and puts (out - in) // 2 zero channels before x's channels and the rest after, as
+    the widely used CIFAR ResNet code does: 16 -> 32 gives zeros, x, zeros = 8, 16, 8 channels.
+    """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int):
         super().__init__()
@@ -80,10 +88,13 @@ class ResNet(nn.Module):
     depth: basic blocks per stage (3 -> ResNet-20, 5 -> ResNet-32, 9 -> ResNet-56).
     shortcut: "A" (zero-padded identity) or "B" (1x1 conv projection) where the shape changes.
     widths: channels of the three stages.
+    block: called as `block(in_channels, out_channels, stride)` for every residual block; None:
+        `BasicBlock` with this net's shortcut, act_layer and norm_layer (the stem always uses those).
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, *, depth: int = 3, shortcut: str = "A",
-                 widths: tuple[int, ...] = WIDTHS, act_layer=nn.ReLU, norm_layer=nn.BatchNorm2d):  # fmt: skip
+                 widths: tuple[int, ...] = WIDTHS, act_layer=nn.ReLU, norm_layer=nn.BatchNorm2d,
+                 block=None):  # fmt: skip
         super().__init__()
         if shortcut not in SHORTCUTS:
             raise LabError(f"Unknown shortcut {shortcut!r}. Valid: {', '.join(SHORTCUTS)}.")
@@ -92,19 +103,19 @@ class ResNet(nn.Module):
         self.stem = nn.Sequential(
             nn.Conv2d(in_channels, widths[0], 3, padding=1, bias=False), norm_layer(widths[0]), act_layer()
         )
-        kw = dict(shortcut=shortcut, act_layer=act_layer, norm_layer=norm_layer)
+        block = block or functools.partial(BasicBlock, shortcut=shortcut, act_layer=act_layer, norm_layer=norm_layer)
         ins, strides = (widths[0], *widths[:-1]), (1,) + (2,) * (len(widths) - 1)
         stages = zip(ins, widths, strides, strict=True)  # (in, out, stride) per stage
-        self.stages = nn.Sequential(*[self.make_stage(i, o, depth, s, **kw) for i, o, s in stages])
+        self.stages = nn.Sequential(*[self.make_stage(block, i, o, depth, s) for i, o, s in stages])
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.head = nn.Linear(widths[-1], num_classes)
         self.apply(kaiming_init_)
 
     @staticmethod
-    def make_stage(in_channels: int, out_channels: int, depth: int, stride: int, **kw) -> nn.Sequential:
-        """`depth` blocks; only the first one changes the stride and width. kw: BasicBlock's options."""
-        blocks = [BasicBlock(in_channels, out_channels, stride, **kw)]
-        blocks += [BasicBlock(out_channels, out_channels, 1, **kw) for _ in range(depth - 1)]
+    def make_stage(block, in_channels: int, out_channels: int, depth: int, stride: int) -> nn.Sequential:
+        """`depth` blocks; only the first one changes the stride and width."""
+        blocks = [block(in_channels, out_channels, stride)]
+        blocks += [block(out_channels, out_channels, 1) for _ in range(depth - 1)]
         return nn.Sequential(*blocks)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -128,5 +139,5 @@ def kaiming_init_(module: nn.Module) -> None:
 
 
 def resnet20(num_classes: int = 10, in_channels: int = 3, **kw) -> ResNet:
-    """ResNet-20 (3 blocks per stage); `shortcut="B"` for projection shortcuts."""
+    """ResNet-20 (3 blocks per stage); `shortcut="B"` for projection shortcuts, `block=` your own block."""
     return ResNet(num_classes, in_channels, depth=3, **kw)

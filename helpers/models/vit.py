@@ -10,11 +10,13 @@ every token attend to all 64; a *local* block only to the tokens in its own wind
 window_size x window_size patches (4 windows of 16 tokens by default), implemented with an
 attention mask so both kinds share one code path.
 
-Attention weights for plotting: `model.attention_maps(x)` returns one (B, heads, N, N) tensor
-per block; or set `model.store_attention = True` and read `model.blocks[i].attn.last_attention`
-after a forward pass. The normal path uses `F.scaled_dot_product_attention` (fused, fast); the
-weights are computed explicitly only when they are asked for.
+The attention is an argument (`attn_layer`, as timm passes layers): lab 07's student writes
+`forward` of an `AttentionBase` subclass and the lab's ViT uses it; `Attention` here is the
+reference, on `F.scaled_dot_product_attention` (fused, fast). Attention weights for plotting:
+`model.attention_maps(x)` returns one (B, heads, N, N) tensor per block.
 
+The TU Wien ViT: `ViT(patch_size=2, dim=32, depth=4, num_heads=20, head_dim=16, mlp_hidden=1024,
+head_hidden=1024, drop=0.25, block_kinds=["global"] * 4)` (it pools by averaging the tokens here).
 Defaults (dim 128, depth 6, 4 heads, mlp_ratio 2: ~0.8M parameters) train on a 2-core CPU in minutes.
 """
 
@@ -45,38 +47,52 @@ def window_mask(grid: int, window_size: int) -> torch.Tensor:
     return ids[:, None] == ids[None, :]  # (N, N)
 
 
-class Attention(nn.Module):
-    """Multi-head self-attention; `mask` (N, N) bool restricts it (None: global)."""
+class AttentionBase(nn.Module):
+    """The parameters of multi-head self-attention; a subclass writes `forward` (lab 07's exercise).
 
-    def __init__(self, dim: int, num_heads: int, mask: torch.Tensor | None = None, drop: float = 0.0):
+    qkv: one Linear giving queries, keys and values for all heads at once, dim -> 3 * heads * head_dim.
+    proj: the output projection, heads * head_dim -> dim. mask: (N, N) bool, True where query i may
+    attend to key j, or None (global attention). head_dim defaults to dim // num_heads; the TU Wien
+    ViT uses 20 heads of 16 on a 32-wide embedding (inner width 320).
+    """
+
+    def __init__(self, dim: int, num_heads: int, mask: torch.Tensor | None = None, drop: float = 0.0,
+                 head_dim: int | None = None):  # fmt: skip
         super().__init__()
-        self.num_heads = num_heads
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
+        self.num_heads, self.head_dim = num_heads, head_dim or dim // num_heads
+        inner = num_heads * self.head_dim
+        self.qkv = nn.Linear(dim, 3 * inner)  # (B, N, D) -> (B, N, 3 * heads * head_dim)
+        self.proj = nn.Linear(inner, dim)
         self.drop = nn.Dropout(drop)
         self.register_buffer("mask", mask, persistent=False)  # (N, N) or None
-        self.store_attention = False  # True: compute weights explicitly, keep them in last_attention
-        self.last_attention: torch.Tensor | None = None  # (B, heads, N, N) after a stored forward
+
+
+class Attention(AttentionBase):
+    """Multi-head self-attention with PyTorch's fused kernel (the reference for lab 07's exercise)."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        B, N, D = x.shape
-        qkv = self.qkv(x).view(B, N, 3, self.num_heads, D // self.num_heads)  # (B, N, 3, heads, d)
-        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, heads, N, d)
-        if self.store_attention:
-            out = self.explicit_attention(q, k, v)
-        else:
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=self.mask)  # (B, heads, N, d)
-        out = out.transpose(1, 2).reshape(B, N, D)  # (B, N, D)
+        B, N, _ = x.shape
+        q, k, v = split_heads(self, x)  # each (B, heads, N, head_dim)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=self.mask)  # (B, heads, N, head_dim)
+        out = out.transpose(1, 2).reshape(B, N, -1)  # (B, N, heads * head_dim)
         return self.drop(self.proj(out))
 
-    def explicit_attention(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-        """softmax(q k^T / sqrt(d)) v, written out so the weights can be kept."""
-        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, heads, N, N)
-        if self.mask is not None:
-            scores = scores.masked_fill(~self.mask, float("-inf"))  # exactly 0 after the softmax
-        weights = scores.softmax(dim=-1)  # (B, heads, N, N)
-        self.last_attention = weights.detach()
-        return weights @ v  # (B, heads, N, d)
+
+def split_heads(attn: AttentionBase, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """q, k, v of `attn` for tokens x (B, N, D), each (B, heads, N, head_dim)."""
+    B, N, _ = x.shape
+    qkv = attn.qkv(x).view(B, N, 3, attn.num_heads, attn.head_dim)  # (B, N, 3, heads, d)
+    q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, heads, N, d)
+    return q, k, v
+
+
+def attention_weights(attn: AttentionBase, x: torch.Tensor) -> torch.Tensor:
+    """softmax(q k^T / sqrt(d)) of `attn` for tokens x, masked: (B, heads, N, N), for plotting."""
+    q, k, _ = split_heads(attn, x)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])  # (B, heads, N, N)
+    if attn.mask is not None:
+        scores = scores.masked_fill(~attn.mask, float("-inf"))  # exactly 0 after the softmax
+    return scores.softmax(dim=-1)
 
 
 class Mlp(nn.Module):
@@ -97,14 +113,15 @@ class Mlp(nn.Module):
 class Block(nn.Module):
     """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x))."""
 
-    def __init__(self, dim: int, num_heads: int, mlp_ratio: float, mask: torch.Tensor | None = None, *,
-                 drop: float = 0.0, act_layer=nn.GELU, norm_layer=nn.LayerNorm):  # fmt: skip
+    def __init__(self, dim: int, num_heads: int, mlp_hidden: int, mask: torch.Tensor | None = None, *,
+                 drop: float = 0.0, head_dim: int | None = None, attn_layer=Attention, act_layer=nn.GELU,
+                 norm_layer=nn.LayerNorm):  # fmt: skip
         super().__init__()
         self.kind = "global" if mask is None else "local"
         self.norm1 = norm_layer(dim)
-        self.attn = Attention(dim, num_heads, mask, drop)
+        self.attn = attn_layer(dim, num_heads, mask, drop, head_dim)
         self.norm2 = norm_layer(dim)
-        self.mlp = Mlp(dim, int(dim * mlp_ratio), act_layer, drop)
+        self.mlp = Mlp(dim, mlp_hidden, act_layer, drop)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x + self.attn(self.norm1(x))  # (B, N, D)
@@ -128,25 +145,35 @@ class ViT(nn.Module):
     patch_size: side of a patch in pixels (4: an 8x8 grid of 64 tokens on 32x32).
     window_size: side of a local block's window, in patches (4: four windows of 16 tokens).
     block_kinds: "local" or "global" per block; default alternates, starting local.
+    head_dim: width of each head (default dim // num_heads). mlp_hidden: the blocks' MLP width
+    (default dim * mlp_ratio). head_hidden: None for a linear head, else an MLP head of that width.
+    attn_layer: the attention class, `attn_layer(dim, num_heads, mask, drop, head_dim)`; lab 07 passes
+    the student's. mask_fn: `mask_fn(grid, window_size)` -> (N, N) bool, the local blocks' mask.
     """
 
     def __init__(self, num_classes: int = 10, in_channels: int = 3, *, img_size: int = 32, patch_size: int = 4,
                  dim: int = 128, depth: int = 6, num_heads: int = 4, mlp_ratio: float = 2.0, window_size: int = 4,
-                 block_kinds: Sequence[str] | None = None, drop: float = 0.0, act_layer=nn.GELU,
-                 norm_layer=nn.LayerNorm):  # fmt: skip
+                 block_kinds: Sequence[str] | None = None, drop: float = 0.0, head_dim: int | None = None,
+                 mlp_hidden: int | None = None, head_hidden: int | None = None, attn_layer=Attention,
+                 mask_fn=window_mask, act_layer=nn.GELU, norm_layer=nn.LayerNorm):  # fmt: skip
         super().__init__()
-        check_sizes(img_size, patch_size, dim, num_heads, window_size)
+        check_sizes(img_size, patch_size, dim, num_heads, window_size, head_dim)
         self.grid = img_size // patch_size  # patches per side
         self.patch_embed = nn.Conv2d(in_channels, dim, patch_size, stride=patch_size)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.grid**2, dim))  # learned, one vector per patch
-        mask = window_mask(self.grid, window_size)
-        kw = dict(drop=drop, act_layer=act_layer, norm_layer=norm_layer)
         kinds = resolve_kinds(block_kinds, depth)
+        mask = mask_fn(self.grid, window_size) if "local" in kinds else None
+        kw = dict(drop=drop, head_dim=head_dim, attn_layer=attn_layer, act_layer=act_layer, norm_layer=norm_layer)
+        hidden = mlp_hidden or int(dim * mlp_ratio)
         self.blocks = nn.ModuleList(
-            [Block(dim, num_heads, mlp_ratio, mask if kind == "local" else None, **kw) for kind in kinds]
+            [Block(dim, num_heads, hidden, mask if kind == "local" else None, **kw) for kind in kinds]
         )
         self.norm = norm_layer(dim)
-        self.head = nn.Linear(dim, num_classes)
+        if head_hidden:  # the TU Wien ViT's MLP head
+            self.head = nn.Sequential(nn.Linear(dim, head_hidden), act_layer(), nn.Dropout(drop),
+                                      nn.Linear(head_hidden, num_classes))  # fmt: skip
+        else:
+            self.head = nn.Linear(dim, num_classes)
         self.init_weights()
 
     def init_weights(self) -> None:
@@ -169,31 +196,30 @@ class ViT(nn.Module):
         x = self.norm(x.mean(dim=1))  # (B, D): global average pool over tokens, then norm
         return self.head(x)  # (B, num_classes)
 
-    @property
-    def store_attention(self) -> bool:
-        return all(block.attn.store_attention for block in self.blocks)
-
-    @store_attention.setter
-    def store_attention(self, value: bool) -> None:
-        for block in self.blocks:
-            block.attn.store_attention = value
-
     @torch.no_grad()
     def attention_maps(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """One (B, heads, N, N) tensor of attention weights per block, for x of shape (B, C, H, W)."""
-        was_storing, self.store_attention = self.store_attention, True
+        """One (B, heads, N, N) tensor of attention weights per block, for x of shape (B, C, H, W).
+
+        Recomputed from each block's own queries and keys (`attention_weights`), whatever its
+        attention class, so it works with the student's attention too."""
+        maps, hooks = [], []
+        for block in self.blocks:
+            hook = block.attn.register_forward_pre_hook(lambda m, args: maps.append(attention_weights(m, args[0])))
+            hooks.append(hook)
         try:
             self(x)
         finally:
-            self.store_attention = was_storing
-        return [block.attn.last_attention for block in self.blocks]
+            for hook in hooks:
+                hook.remove()
+        return maps
 
 
-def check_sizes(img_size: int, patch_size: int, dim: int, num_heads: int, window_size: int) -> None:
+def check_sizes(img_size: int, patch_size: int, dim: int, num_heads: int, window_size: int,
+                head_dim: int | None = None) -> None:  # fmt: skip
     """Clear errors for sizes that do not fit together."""
     if img_size % patch_size:
         raise LabError(f"img_size {img_size} is not a multiple of patch_size {patch_size}.")
-    if dim % num_heads:
-        raise LabError(f"dim {dim} must be divisible by num_heads {num_heads}.")
+    if head_dim is None and dim % num_heads:
+        raise LabError(f"dim {dim} must be divisible by num_heads {num_heads} (or give head_dim).")
     if window_size < 1:
         raise LabError(f"window_size (in patches) must be >= 1, got {window_size}.")

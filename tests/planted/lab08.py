@@ -1,0 +1,24 @@
+"""Planted wrong answers for lab 08's exercises (patch covariance, TTA's mirror view)."""
+
+from planted import Planted
+
+PLANTED = {
+    "0894a195": [  # patch_covariance
+        Planted("forgets to subtract the mean patch", "centred = patches - patches.mean(0)", "centred = patches"),
+        Planted(
+            "reshapes unfold's (N, C*4, L) without transposing: rows mix patches",
+            "F.unfold(images, 2).transpose(1, 2).reshape(",
+            "F.unfold(images, 2).reshape(",
+        ),
+        Planted("centres each patch on its own mean", "patches.mean(0)", "patches.mean(1, keepdim=True)"),
+    ],
+    "c3e9a1d2": [  # mirror_tta
+        Planted("flips top to bottom", "model(x.flip(-1))", "model(x.flip(-2))"),
+        Planted("adds the two views' logits", "0.5 * model(x) + 0.5 * model(", "model(x) + model("),
+        Planted(
+            "averages probabilities, not logits",
+            "return 0.5 * model(x) + 0.5 * model(x.flip(-1))",
+            "return 0.5 * model(x).softmax(-1) + 0.5 * model(x.flip(-1)).softmax(-1)",
+        ),
+    ],
+}
