@@ -260,7 +260,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # `epochs` with early stopping; seed 003 saved the weights whenever val accuracy improved but did not
     # stop; `patience` is ours. Quick: 10k training images, so the validation accuracy levels off early.
     "10_evaluation": {
-        "smoke": dict(epochs=8, lr=0.05, train_size=2000,
+        "smoke": dict(epochs=12, lr=0.05, train_size=2000,
                       recipe=dict(patience=2, calibration_bins=10, gallery=12, top_pairs=5)),
         "quick": dict(epochs=30, lr=0.05, train_size=10_000,
                       recipe=dict(patience=3, calibration_bins=15, gallery=16, top_pairs=5)),
