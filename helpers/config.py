@@ -36,7 +36,7 @@ class LabConfig:
     dataset: str = "fashion-mnist"
     epochs: int = 2
     batch_size: int = 128
-    lr: float = 0.01  # SGD, as in the Duke ECE 661 assignment
+    lr: float = 0.01  # SGD; the Duke report does not state its optimizer settings: these are ours
     momentum: float = 0.9
     weight_decay: float = 1e-4
     train_size: int | None = None  # None: the whole training split

@@ -13,6 +13,7 @@ name imported with `python -m helpers data import NAME PATH`.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import os
 import pickle
@@ -292,7 +293,9 @@ def from_folder(path: str | Path, name: str | None = None) -> Dataset:
             roots = [p.parent for p in Path(tmp).rglob("train") if (p.parent / "test").is_dir()]
             if not roots:
                 raise LabError(f"{path} holds no folder with train/ and test/ sub-folders.")
-            return from_folder(roots[0], name or path.name.split(".")[0])
+            inner = roots[0].relative_to(tmp)
+            ds = from_folder(roots[0], name or path.name.split(".")[0])
+            return dataclasses.replace(ds, source=f"{path.resolve()} ({inner})")  # the archive, not a temporary folder
     if not (path / "train").is_dir() or not (path / "test").is_dir():
         raise LabError(
             f"{path} is not an image-folder dataset: it needs train/<class>/*.jpg and "

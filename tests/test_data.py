@@ -103,6 +103,7 @@ def test_folder_from_tarball_with_jpegs(tmp_path):
     ds = data.from_folder(tmp_path / "cifar10-jpg.tar.gz")
     assert ds.name == "cifar10-jpg" and len(ds.test) == 12
     assert abs(int(ds.test.images[4, 0, 5, 5]) - 40) <= 2  # JPEG is lossy, a little
+    assert ds.source == f"{(tmp_path / 'cifar10-jpg.tar.gz').resolve()} (cifar10-jpg)", "the archive, not a temp folder"
 
 
 def test_folder_errors(tmp_path):
