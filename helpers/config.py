@@ -69,7 +69,7 @@ PROFILE_DEFAULTS: dict[str, dict] = {
 # Lab 06's two learning-rate schedules, each in its source's unit (see "06_resnet20" below).
 RESNET_SCHEDULES = dict(
     he2016=dict(iterations=64_000, milestones_iterations=[32_000, 48_000], gamma=0.1),  # He et al. 2016, 4.2
-    duke=dict(epochs=200, milestones_epochs=[50, 100, 150], gamma=0.1),  # seed 001, lab 2(d)
+    duke=dict(epochs=200, milestones_epochs=[50, 100, 150], gamma=0.1),  # seed 001, lab 3(a)
 )
 
 LAB_SETTINGS: dict[str, dict[str, dict]] = {
@@ -129,10 +129,16 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # knob is seed 003's (TU Wien). Quick: 6k images for 30 epochs, so the model has time to overfit.
     "03_augmentation": {
         "smoke": dict(epochs=3, lr=0.05, recipe=dict(crop_padding=4, flip_p=0.5, probabilities=[0.5, 1.0], seeds=[0])),
-        "quick": dict(epochs=30, lr=0.05, train_size=6000, val_size=5000,
-                      recipe=dict(crop_padding=4, flip_p=0.5, probabilities=[0.5, 1.0], seeds=[0, 1, 2])),
-        "full": dict(epochs=30, lr=0.01,
-                     recipe=dict(crop_padding=4, flip_p=0.5, probabilities=[0.5, 1.0], seeds=[0, 1, 2])),
+        "quick": dict(
+            epochs=30,
+            lr=0.05,
+            train_size=6000,
+            val_size=5000,
+            recipe=dict(crop_padding=4, flip_p=0.5, probabilities=[0.5, 1.0], seeds=[0, 1, 2]),
+        ),
+        "full": dict(
+            epochs=30, lr=0.01, recipe=dict(crop_padding=4, flip_p=0.5, probabilities=[0.5, 1.0], seeds=[0, 1, 2])
+        ),
     },
     # Seed 001 (Duke) 2(b), all on pipeline (a) = SimpleNN + crop (pad 4) + flip: BN at the default lr (0.7144),
     # BN vs no BN at "a moderately high learning rate of 0.1", Swish + BN at lr 0.1 (0.7258). The default
@@ -140,8 +146,13 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # Five runs per seed (recipe["runs"]: norm, activation, lr). Quick: 10k images, 10 epochs, 3 seeds.
     "04_batchnorm_swish": {
         "smoke": dict(epochs=3, lr=0.01, recipe=dict(high_lr=0.1, crop_padding=4, flip=True, seeds=[0])),
-        "quick": dict(epochs=10, lr=0.01, train_size=10_000, val_size=5000,
-                      recipe=dict(high_lr=0.1, crop_padding=4, flip=True, seeds=[0, 1, 2])),
+        "quick": dict(
+            epochs=10,
+            lr=0.01,
+            train_size=10_000,
+            val_size=5000,
+            recipe=dict(high_lr=0.1, crop_padding=4, flip=True, seeds=[0, 1, 2]),
+        ),
         "full": dict(epochs=30, lr=0.01, recipe=dict(high_lr=0.1, crop_padding=4, flip=True, seeds=[0, 1, 2])),
     },
     # 13 runs per seed (6 learning rates, 5 L2 strengths, L1, dropout). Seed 001 (Duke) 2(c): lr sweep
@@ -149,20 +160,47 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # and the L2 sweep's lr are not stated (30 epochs as its other SimpleNN runs; lr 0.05, its best).
     # Dropout 0.5 is ours (seed 003 swept 0-0.7). Quick: 8k images, 6 epochs, 3 seeds (39 runs).
     "05_regularization": {
-        "smoke": dict(epochs=2, train_size=2000, lr=0.05, recipe=dict(
-            lr_sweep=[1, 0.1, 0.05, 0.01, 0.005, 0.001], l2_sweep=[1e-2, 1e-3, 1e-4, 1e-5, 0.0],
-            l1_strength=1e-4, dropout=0.5, seeds=[0])),
-        "quick": dict(epochs=6, train_size=8000, val_size=5000, lr=0.05, recipe=dict(
-            lr_sweep=[1, 0.1, 0.05, 0.01, 0.005, 0.001], l2_sweep=[1e-2, 1e-3, 1e-4, 1e-5, 0.0],
-            l1_strength=1e-4, dropout=0.5, seeds=[0, 1, 2])),
-        "full": dict(epochs=30, lr=0.05, recipe=dict(
-            lr_sweep=[1, 0.1, 0.05, 0.01, 0.005, 0.001], l2_sweep=[1e-2, 1e-3, 1e-4, 1e-5, 0.0],
-            l1_strength=1e-4, dropout=0.5, seeds=[0, 1, 2])),
+        "smoke": dict(
+            epochs=2,
+            train_size=2000,
+            lr=0.05,
+            recipe=dict(
+                lr_sweep=[1, 0.1, 0.05, 0.01, 0.005, 0.001],
+                l2_sweep=[1e-2, 1e-3, 1e-4, 1e-5, 0.0],
+                l1_strength=1e-4,
+                dropout=0.5,
+                seeds=[0],
+            ),
+        ),
+        "quick": dict(
+            epochs=6,
+            train_size=8000,
+            val_size=5000,
+            lr=0.05,
+            recipe=dict(
+                lr_sweep=[1, 0.1, 0.05, 0.01, 0.005, 0.001],
+                l2_sweep=[1e-2, 1e-3, 1e-4, 1e-5, 0.0],
+                l1_strength=1e-4,
+                dropout=0.5,
+                seeds=[0, 1, 2],
+            ),
+        ),
+        "full": dict(
+            epochs=30,
+            lr=0.05,
+            recipe=dict(
+                lr_sweep=[1, 0.1, 0.05, 0.01, 0.005, 0.001],
+                l2_sweep=[1e-2, 1e-3, 1e-4, 1e-5, 0.0],
+                l1_strength=1e-4,
+                dropout=0.5,
+                seeds=[0, 1, 2],
+            ),
+        ),
     },
     # Two runs (option A, option B), one seed. SGD lr 0.1, momentum 0.9, wd 1e-4, batch 128 in both seeds'
     # recipes; recipe[name] holds each schedule in its source's unit, recipe["schedule"] the one a run uses.
     # He et al. 2016 sec. 4.2: /10 at 32k and 48k iterations, 64k in all, batch 128, 45k/5k split to fix the
-    # schedule (final models on 50k; we keep the 5k for model selection). Seed 001 (Duke) 2(d): /10 every
+    # schedule (final models on 50k; we keep the 5k for model selection). Seed 001 (Duke) lab 3(a): /10 every
     # 50 epochs of 200 (drops at 50, 100, 150), wd 1e-4, SGD. smoke/quick keep the drops at the same
     # fractions of their shorter runs.
     "06_resnet20": {
@@ -176,66 +214,185 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # 3rd local) and TU Wien's ViT (seed 003 §6.3.3). On the CPU (smoke, quick) both train one narrow ViT
     # with 8x8 patches for cfg.epochs at cfg.batch_size (their "model"/"epochs"/"batch_size" are absent).
     "07_vit": {
-        "smoke": dict(epochs=3, model=dict(dim=64, depth=4, num_heads=2, patch_size=8, window_size=2),
-                      recipe=dict(seeds=[0], settings=dict(
-                          uw_madison=dict(lr=0.01, weight_decay=0.05, schedule="warmup_cosine", warmup=0.1,
-                                          wd_warmup_epochs=1, augment="none"),
-                          tu_wien=dict(lr=3.65e-4, weight_decay=0.1, schedule="exponential", gamma=0.9,
-                                       augment="none")))),  # fmt: skip
+        "smoke": dict(
+            epochs=3,
+            model=dict(dim=64, depth=4, num_heads=2, patch_size=8, window_size=2),
+            recipe=dict(
+                seeds=[0],
+                settings=dict(
+                    uw_madison=dict(
+                        lr=0.01,
+                        weight_decay=0.05,
+                        schedule="warmup_cosine",
+                        warmup=0.1,
+                        wd_warmup_epochs=1,
+                        augment="none",
+                    ),
+                    tu_wien=dict(lr=3.65e-4, weight_decay=0.1, schedule="exponential", gamma=0.9, augment="none"),
+                ),
+            ),
+        ),  # fmt: skip
         # 3 seeds x 2 settings on 20k images; no augmentation on the CPU (too few epochs for it to pay off)
-        "quick": dict(epochs=5, train_size=20_000,
-                      model=dict(dim=64, depth=4, num_heads=2, patch_size=8, window_size=2),
-                      recipe=dict(seeds=[0, 1, 2], settings=dict(
-                          uw_madison=dict(lr=0.01, weight_decay=0.05, schedule="warmup_cosine", warmup=0.1,
-                                          wd_warmup_epochs=1, augment="none"),
-                          tu_wien=dict(lr=3.65e-4, weight_decay=0.1, schedule="exponential", gamma=0.9,
-                                       augment="none")))),  # fmt: skip
-        "full": dict(epochs=90, batch_size=256,
-                     # SimpleViT: 4 blocks, 1st and 3rd local (seed 000); width, heads, patch and window are ours
-                     model=dict(dim=128, depth=4, num_heads=4, patch_size=4, window_size=4),
-                     recipe=dict(seeds=[0, 1, 2], settings=dict(
-                         uw_madison=dict(epochs=90, batch_size=256, lr=0.01, weight_decay=0.05,  # seed 000 §3.3
-                                         schedule="warmup_cosine", warmup=0.1,  # lr warm-up length: ours
-                                         wd_warmup_epochs=5, augment="uw_madison"),  # seed 000 §2
-                         tu_wien=dict(epochs=60, batch_size=128, lr=3.65e-4, weight_decay=0.1,  # seed 003 §6.3.3
-                                      schedule="exponential", gamma=0.9, augment="none",  # "without" did better
-                                      model=dict(patch_size=2, dim=32, depth=4, num_heads=20, head_dim=16,
-                                                 mlp_hidden=1024, head_hidden=1024, drop=0.25,
-                                                 block_kinds=["global"] * 4))))),  # fmt: skip
+        "quick": dict(
+            epochs=5,
+            train_size=20_000,
+            model=dict(dim=64, depth=4, num_heads=2, patch_size=8, window_size=2),
+            recipe=dict(
+                seeds=[0, 1, 2],
+                settings=dict(
+                    uw_madison=dict(
+                        lr=0.01,
+                        weight_decay=0.05,
+                        schedule="warmup_cosine",
+                        warmup=0.1,
+                        wd_warmup_epochs=1,
+                        augment="none",
+                    ),
+                    tu_wien=dict(lr=3.65e-4, weight_decay=0.1, schedule="exponential", gamma=0.9, augment="none"),
+                ),
+            ),
+        ),  # fmt: skip
+        "full": dict(
+            epochs=90,
+            batch_size=256,
+            # SimpleViT: 4 blocks, 1st and 3rd local (seed 000); width, heads, patch and window are ours
+            model=dict(dim=128, depth=4, num_heads=4, patch_size=4, window_size=4),
+            recipe=dict(
+                seeds=[0, 1, 2],
+                settings=dict(
+                    uw_madison=dict(
+                        epochs=90,
+                        batch_size=256,
+                        lr=0.01,
+                        weight_decay=0.05,  # seed 000 §3.3
+                        schedule="warmup_cosine",
+                        warmup=0.1,  # lr warm-up length: ours
+                        wd_warmup_epochs=5,
+                        augment="uw_madison",
+                    ),  # seed 000 §2
+                    tu_wien=dict(
+                        epochs=60,
+                        batch_size=128,
+                        lr=3.65e-4,
+                        weight_decay=0.1,  # seed 003 §6.3.3
+                        schedule="exponential",
+                        gamma=0.9,
+                        augment="none",  # "without" did better
+                        model=dict(
+                            patch_size=2,
+                            dim=32,
+                            depth=4,
+                            num_heads=20,
+                            head_dim=16,
+                            mlp_hidden=1024,
+                            head_hidden=1024,
+                            drop=0.25,
+                            block_kinds=["global"] * 4,
+                        ),
+                    ),
+                ),
+            ),
+        ),  # fmt: skip
     },
     # Lab 08: "fast" holds FastRecipe's switches (helpers/recipes.py), "tamu" the TAMU report's own recipe
     # as changes to them (None: its rows are skipped). Full: airbench94.py's hyp, on all 50k training
     # images (train_on_val: train + val, evaluated on the test set as airbench does). On the CPU a narrower
     # net and the pre-airbench-faithful settings that reach 91% on Fashion-MNIST in quick.
     "08_fast_cifar": {
-        "smoke": dict(epochs=2, train_size=4000, batch_size=128, model=dict(widths=(16, 32, 32)),
-                      recipe=dict(seeds=[0], train_on_val=False,
-                                  fast=dict(weight_decay=0.0575, lr_start=0.0, lr_end=0.0, lookahead_start_epochs=0,
-                                            whiten_bias_epochs=None),
-                                  tamu=dict(epochs=1, batch_size=128, units="torch", lr=0.08, momentum=0.9,
-                                            weight_decay=0.02, schedule="step", step_epochs=1, translate=4,
-                                            alternating_flip=False, bias_scaler=1.0, lookahead_every=0,
-                                            whiten_bias_epochs=None, tta_level=0))),  # fmt: skip
+        "smoke": dict(
+            epochs=2,
+            train_size=4000,
+            batch_size=128,
+            model=dict(widths=(16, 32, 32)),
+            recipe=dict(
+                seeds=[0],
+                train_on_val=False,
+                fast=dict(
+                    weight_decay=0.0575, lr_start=0.0, lr_end=0.0, lookahead_start_epochs=0, whiten_bias_epochs=None
+                ),
+                tamu=dict(
+                    epochs=1,
+                    batch_size=128,
+                    units="torch",
+                    lr=0.08,
+                    momentum=0.9,
+                    weight_decay=0.02,
+                    schedule="step",
+                    step_epochs=1,
+                    translate=4,
+                    alternating_flip=False,
+                    bias_scaler=1.0,
+                    lookahead_every=0,
+                    whiten_bias_epochs=None,
+                    tta_level=0,
+                ),
+            ),
+        ),  # fmt: skip
         # weight decay 0.0575 per 1024 (~3.8x airbench's), lr from 0 to 0, lookahead from the start,
         # whitening bias always trained: the settings quick had before the full recipe became airbench's
-        "quick": dict(epochs=5, batch_size=256, model=dict(widths=(16, 32, 32)),
-                      recipe=dict(seeds=[0], train_on_val=False,
-                                  fast=dict(weight_decay=0.0575, lr_start=0.0, lr_end=0.0, lookahead_start_epochs=0,
-                                            whiten_bias_epochs=None),
-                                  tamu=None)),  # fmt: skip
-        "full": dict(epochs=10, batch_size=1024, model=dict(widths=(64, 256, 256)),  # airbench94 widths
-                     recipe=dict(seeds=[0, 1, 2], train_on_val=True,  # airbench94: all 50k, test as val
-                                 fast=dict(epochs=9.9, units="airbench", lr=11.5, momentum=0.85,  # airbench94 hyp
-                                           weight_decay=0.0153, optimizer="nesterov", lr_start=0.2, lr_peak=0.23,
-                                           lr_end=0.07, bias_scaler=64.0, whiten_bias_epochs=3, lookahead_every=5,
-                                           lookahead_start_epochs=3, label_smoothing=0.2, translate=2,
-                                           padding_mode="reflect", alternating_flip=True, tta_level=2),
-                                 tamu=dict(epochs=200, batch_size=128, units="torch", lr=0.08,  # seed 004 §3
-                                           momentum=0.9, weight_decay=0.02, schedule="step", step_epochs=30,
-                                           optimizer="nesterov", adamw_lr=1e-3, translate=4, padding_mode="reflect",
-                                           label_smoothing=0.2, normalize="channel", alternating_flip=False,
-                                           bias_scaler=1.0, lookahead_every=0, whiten_bias_epochs=None,
-                                           tta_level=0))),  # fmt: skip
+        "quick": dict(
+            epochs=5,
+            batch_size=256,
+            model=dict(widths=(16, 32, 32)),
+            recipe=dict(
+                seeds=[0],
+                train_on_val=False,
+                fast=dict(
+                    weight_decay=0.0575, lr_start=0.0, lr_end=0.0, lookahead_start_epochs=0, whiten_bias_epochs=None
+                ),
+                tamu=None,
+            ),
+        ),  # fmt: skip
+        "full": dict(
+            epochs=10,
+            batch_size=1024,
+            model=dict(widths=(64, 256, 256)),  # airbench94 widths
+            recipe=dict(
+                seeds=[0, 1, 2],
+                train_on_val=True,  # airbench94: all 50k, test as val
+                fast=dict(
+                    epochs=9.9,
+                    units="airbench",
+                    lr=11.5,
+                    momentum=0.85,  # airbench94 hyp
+                    weight_decay=0.0153,
+                    optimizer="nesterov",
+                    lr_start=0.2,
+                    lr_peak=0.23,
+                    lr_end=0.07,
+                    bias_scaler=64.0,
+                    whiten_bias_epochs=3,
+                    lookahead_every=5,
+                    lookahead_start_epochs=3,
+                    label_smoothing=0.2,
+                    translate=2,
+                    padding_mode="reflect",
+                    alternating_flip=True,
+                    tta_level=2,
+                ),
+                tamu=dict(
+                    epochs=200,
+                    batch_size=128,
+                    units="torch",
+                    lr=0.08,  # seed 004 §3
+                    momentum=0.9,
+                    weight_decay=0.02,
+                    schedule="step",
+                    step_epochs=30,
+                    optimizer="nesterov",
+                    adamw_lr=1e-3,
+                    translate=4,
+                    padding_mode="reflect",
+                    label_smoothing=0.2,
+                    normalize="channel",
+                    alternating_flip=False,
+                    bias_scaler=1.0,
+                    lookahead_every=0,
+                    whiten_bias_epochs=None,
+                    tta_level=0,
+                ),
+            ),
+        ),  # fmt: skip
     },
     # Seed 000 (UW-Madison) 3.1-3.4: SimpleNet (7 convs) vs CustomNet (BN + 4 skip blocks), SGD lr 0.1,
     # momentum 0.9, wd 1e-4, batch 256, linear warm-up + cosine, a weight decay warm-up of 5 epochs, 60 epochs
@@ -244,15 +401,48 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # 3 epochs. custom_conv_steps: SimpleNet with the student's Conv2D vs nn.Conv2d from the same weights.
     # bench: (batch, channels, size) of the Conv2D time/memory table, 3x3 kernels, padding 1.
     "09_convolution": {
-        "smoke": dict(epochs=3, lr=0.05, model=dict(widths=(8, 16, 32)),
-                      recipe=dict(seeds=[0], warmup_epochs=0.5, wd_warmup_epochs=1, custom_conv_steps=40,
-                                  bench=[(8, 8, 32), (8, 32, 16)], bench_repeats=2)),
-        "quick": dict(epochs=5, lr=0.05, train_size=8000, val_size=5000, model=dict(widths=(8, 16, 32)),
-                      recipe=dict(seeds=[0, 1, 2], warmup_epochs=1, wd_warmup_epochs=1, custom_conv_steps=300,
-                                  bench=[(32, 16, 32), (32, 64, 16), (128, 32, 32)], bench_repeats=3)),
-        "full": dict(epochs=60, lr=0.1, batch_size=256, model=dict(widths=(64, 128, 256)),
-                     recipe=dict(seeds=[0, 1, 2], warmup_epochs=1, wd_warmup_epochs=5, custom_conv_steps=2000,
-                                 bench=[(64, 64, 32), (64, 128, 16), (256, 64, 32)], bench_repeats=5)),
+        "smoke": dict(
+            epochs=3,
+            lr=0.05,
+            model=dict(widths=(8, 16, 32)),
+            recipe=dict(
+                seeds=[0],
+                warmup_epochs=0.5,
+                wd_warmup_epochs=1,
+                custom_conv_steps=40,
+                bench=[(8, 8, 32), (8, 32, 16)],
+                bench_repeats=2,
+            ),
+        ),
+        "quick": dict(
+            epochs=5,
+            lr=0.05,
+            train_size=8000,
+            val_size=5000,
+            model=dict(widths=(8, 16, 32)),
+            recipe=dict(
+                seeds=[0, 1, 2],
+                warmup_epochs=1,
+                wd_warmup_epochs=1,
+                custom_conv_steps=300,
+                bench=[(32, 16, 32), (32, 64, 16), (128, 32, 32)],
+                bench_repeats=3,
+            ),
+        ),
+        "full": dict(
+            epochs=60,
+            lr=0.1,
+            batch_size=256,
+            model=dict(widths=(64, 128, 256)),
+            recipe=dict(
+                seeds=[0, 1, 2],
+                warmup_epochs=1,
+                wd_warmup_epochs=5,
+                custom_conv_steps=2000,
+                bench=[(64, 64, 32), (64, 128, 16), (256, 64, 32)],
+                bench_repeats=5,
+            ),
+        ),
     },  # fmt: skip
     # Evaluating on the test set as seed 003 (TU Wien) 6.4 did (confusion matrices, ROC curves), plus top-5
     # (seed 000), most-confused pairs, the highest-loss images and calibration (ours). The model: lab 01's
@@ -260,21 +450,27 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # `epochs` with early stopping; seed 003 saved the weights whenever val accuracy improved but did not
     # stop; `patience` is ours. Quick: 10k training images, so the validation accuracy levels off early.
     "10_evaluation": {
-        "smoke": dict(epochs=12, lr=0.05, train_size=2000,
-                      recipe=dict(patience=2, calibration_bins=10, gallery=12, top_pairs=5)),
-        "quick": dict(epochs=30, lr=0.05, train_size=10_000,
-                      recipe=dict(patience=3, calibration_bins=15, gallery=16, top_pairs=5)),
-        "full": dict(epochs=30, lr=0.01,
-                     recipe=dict(patience=5, calibration_bins=15, gallery=16, top_pairs=5)),
+        "smoke": dict(
+            epochs=12, lr=0.05, train_size=2000, recipe=dict(patience=2, calibration_bins=10, gallery=12, top_pairs=5)
+        ),
+        "quick": dict(
+            epochs=30, lr=0.05, train_size=10_000, recipe=dict(patience=3, calibration_bins=15, gallery=16, top_pairs=5)
+        ),
+        "full": dict(epochs=30, lr=0.01, recipe=dict(patience=5, calibration_bins=15, gallery=16, top_pairs=5)),
     },  # fmt: skip
     # TU Wien swept its ViT with 83 random W&B runs; here random search vs TPE on one budget each,
     # with a median pruner, over SimpleNN's settings (helpers/search.py SPACES) on a training subset
     "13_hparam_search": {
         # epochs: per trial; retrain_epochs: the best setting, retrained once and tested
-        "smoke": dict(epochs=2, train_size=2000, val_size=1000,
-                      recipe=dict(target="01_sanity_checks", trials=5, retrain_epochs=4)),
-        "quick": dict(epochs=3, train_size=10_000, val_size=5000,
-                      recipe=dict(target="01_sanity_checks", trials=20, retrain_epochs=8)),
+        "smoke": dict(
+            epochs=2, train_size=2000, val_size=1000, recipe=dict(target="01_sanity_checks", trials=5, retrain_epochs=4)
+        ),
+        "quick": dict(
+            epochs=3,
+            train_size=10_000,
+            val_size=5000,
+            recipe=dict(target="01_sanity_checks", trials=20, retrain_epochs=8),
+        ),
         "full": dict(epochs=10, recipe=dict(target="01_sanity_checks", trials=83, retrain_epochs=30)),
     },
     # Transfer between halves of the dataset (all profiles) and, in full, torchvision's ResNet18 with its

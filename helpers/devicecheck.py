@@ -104,9 +104,9 @@ _GRAD_GET = _GET["grad"].__get__
 _TO, _CPU, _COPY = torch.Tensor.to, torch.Tensor.cpu, torch.Tensor.copy_
 _NUMPY = (torch.Tensor.numpy, torch.Tensor.__array__)
 _GETITEM, _SETITEM = torch.Tensor.__getitem__, torch.Tensor.__setitem__
-_PASS = {torch.Tensor.__repr__, torch.Tensor.__format__, torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.size,
-         torch.Tensor.dim, torch.Tensor.numel, torch.Tensor.__len__, torch.Tensor.set_, torch.Tensor.__reduce_ex__,
-         torch.Tensor.__deepcopy__, torch.Tensor.storage, torch.Tensor.untyped_storage, torch.Tensor.data_ptr}  # fmt: skip
+_T = torch.Tensor
+_PASS = {_T.__repr__, _T.__format__, _T.item, _T.tolist, _T.size, _T.dim, _T.numel, _T.__len__, _T.set_,
+         _T.__reduce_ex__, _T.__deepcopy__, _T.storage, _T.untyped_storage, _T.data_ptr}  # fmt: skip
 
 
 class StrictDevice(TorchFunctionMode):

@@ -1,4 +1,4 @@
-"""Unit tests of the lab architectures: ResNet-20 (lab 06), ViT (lab 07), the fast net (lab 08)."""
+"""Unit tests of the lab architectures: SimpleNN (labs 01-05), ResNet-20 (06), ViT (07), the fast net (08)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ from helpers.models.fastnet import (
     shift,
     tta_views,
 )
-from helpers.models.resnet import PadShortcut, ResNet, resnet20
+from helpers.models.resnet import BasicBlock, PadShortcut, ResNet, resnet20
+from helpers.models.simple import SimpleNN
 from helpers.models.vit import AttentionBase, ViT, attention_weights, split_heads, window_mask
 
 MODELS = {
@@ -103,6 +104,37 @@ def test_option_a_shortcut_is_strided_identity_with_zero_channels():
     assert out.shape == (2, 32, 4, 4)
     assert torch.equal(out[:, 8:24], x[:, :, ::2, ::2])
     assert (out[:, :8] == 0).all() and (out[:, 24:] == 0).all()
+
+
+def test_resnet_builds_from_a_given_block_class():
+    calls = []
+
+    class Block(nn.Module):  # a minimal block: what lab 06's student writes has this signature
+        def __init__(self, in_channels, out_channels, stride=1):
+            super().__init__()
+            calls.append((in_channels, out_channels, stride))
+            self.conv = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1)
+
+        def forward(self, x):
+            return self.conv(x)
+
+    model = resnet20(block=Block)
+    assert calls == [(16, 16, 1)] * 3 + [(16, 32, 2)] + [(32, 32, 1)] * 2 + [(32, 64, 2)] + [(64, 64, 1)] * 2
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
+    # the default block with the same weights as an explicit BasicBlock: the same network
+    torch.manual_seed(0)
+    default = resnet20()
+    torch.manual_seed(0)
+    explicit = resnet20(block=BasicBlock)
+    assert torch.equal(default.eval()(torch.ones(1, 3, 32, 32)), explicit.eval()(torch.ones(1, 3, 32, 32)))
+
+
+def test_simple_nn_takes_the_norm_layer_and_activation():
+    model = SimpleNN(norm_layer=nn.BatchNorm2d, act_layer=nn.SiLU)
+    assert isinstance(model.bn1, nn.BatchNorm2d) and model.bn2.num_features == 16
+    assert isinstance(model.act, nn.SiLU)
+    assert isinstance(SimpleNN().bn1, nn.Identity)
+    assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)
 
 
 def test_resnet_takes_the_activation_and_rejects_unknown_shortcut():
