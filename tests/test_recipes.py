@@ -1,4 +1,4 @@
-"""The full profile is the seeds' recipe (issue 8 §2), and `python -m helpers config` works.
+"""The full profile is the sources' recipe, and `python -m helpers config` works.
 
 Each tests/recipes/labNN.py holds `EXPECTED = {"full": {"dotted.path": value, ...}}`: the seed's
 hyperparameters, each with a comment citing the seed. One subprocess prints every lab's resolved
