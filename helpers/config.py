@@ -69,24 +69,24 @@ PROFILE_DEFAULTS: dict[str, dict] = {
 # Lab 06's two learning-rate schedules, each in its source's unit (see "06_resnet20" below).
 RESNET_SCHEDULES = dict(
     he2016=dict(iterations=64_000, milestones_iterations=[32_000, 48_000], gamma=0.1),  # He et al. 2016, 4.2
-    duke=dict(epochs=200, milestones_epochs=[50, 100, 150], gamma=0.1),  # seed 001, lab 3(a)
+    duke=dict(epochs=200, milestones_epochs=[50, 100, 150], gamma=0.1),  # the Duke report, lab 3(a)
 )
 
 LAB_SETTINGS: dict[str, dict[str, dict]] = {
-    # Duke ECE 661 (seed 001) lab 1: SimpleNN, 30 epochs on CIFAR-10; SGD 0.01, momentum 0.9 are ours (not in the seed)
+    # Duke ECE 661 lab 1: SimpleNN, 30 epochs on CIFAR-10; SGD 0.01, momentum 0.9 are ours (not in the seed)
     # recipe: the overfit-one-batch test (32 images, 200 Adam steps at 3e-3: our choice, not in the seed)
     "01_sanity_checks": {
         "smoke": dict(epochs=3, lr=0.05, recipe=dict(overfit_images=32, overfit_steps=200, overfit_lr=3e-3)),
         "quick": dict(epochs=8, lr=0.05, recipe=dict(overfit_images=32, overfit_steps=200, overfit_lr=3e-3)),
-        # seed 001 lab 1(f-g): 30 epochs on CIFAR-10, best val 0.6606; its SGD values are not stated (ours)
+        # the Duke report lab 1(f-g): 30 epochs on CIFAR-10, best val 0.6606; its SGD values are not stated (ours)
         "full": dict(epochs=30, lr=0.01, recipe=dict(overfit_images=32, overfit_steps=200, overfit_lr=3e-3)),
     },
     # five runs (constant, step, exponential, warm-up + cosine with and without the wd warm-up), each
-    # over recipe["seeds"]. step: x gamma at each milestone epoch; seed 001 lab 1(h): DECAY_EPOCHS 10,
+    # over recipe["seeds"]. step: x gamma at each milestone epoch; the Duke report lab 1(h): DECAY_EPOCHS 10,
     # DECAY 0.9 in 30 epochs = drops at epochs 10 and 20 (0.81 at the end); smoke/quick keep the two
-    # drops at 1/3 and 2/3 of the run. exp_gamma: seed 003's ExponentialLR gamma 0.9 (per epoch).
-    # warmup_epochs: seed 000 says "linear warm-up" but not how long (1 epoch: ours). wd_warmup_epochs:
-    # seed 000, "a weight decay warm-up of 5 epochs"; 1 epoch in the short profiles. quick: 20k
+    # drops at 1/3 and 2/3 of the run. exp_gamma: the TU Wien report's ExponentialLR gamma 0.9 (per epoch).
+    # warmup_epochs: the UW-Madison report says "linear warm-up" but not how long (1 epoch: ours). wd_warmup_epochs:
+    # the UW-Madison report, "a weight decay warm-up of 5 epochs"; 1 epoch in the short profiles. quick: 20k
     # training images and 6 epochs, so 5 runs x 3 seeds stay around 4 minutes on 2 cores.
     "02_lr_schedules": {
         "smoke": dict(
@@ -124,9 +124,9 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             ),
         ),
     },
-    # none / p=0.5 / p=1, each over recipe["seeds"]. Seed 001 (Duke) 2(a): RandomCrop(32, padding=4) and
+    # none / p=0.5 / p=1, each over recipe["seeds"]. The Duke report 2(a): RandomCrop(32, padding=4) and
     # RandomHorizontalFlip() (p=0.5), SimpleNN, compared with its 30-epoch baseline; the probability
-    # knob is seed 003's (TU Wien). Quick: 6k images for 30 epochs, so the model has time to overfit.
+    # knob is the TU Wien report's (TU Wien). Quick: 6k images for 30 epochs, so the model has time to overfit.
     "03_augmentation": {
         "smoke": dict(epochs=3, lr=0.05, recipe=dict(crop_padding=4, flip_p=0.5, probabilities=[0.5, 1.0], seeds=[0])),
         "quick": dict(
@@ -140,7 +140,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             epochs=30, lr=0.01, recipe=dict(crop_padding=4, flip_p=0.5, probabilities=[0.5, 1.0], seeds=[0, 1, 2])
         ),
     },
-    # Seed 001 (Duke) 2(b), all on pipeline (a) = SimpleNN + crop (pad 4) + flip: BN at the default lr (0.7144),
+    # The Duke report 2(b), all on pipeline (a) = SimpleNN + crop (pad 4) + flip: BN at the default lr (0.7144),
     # BN vs no BN at "a moderately high learning rate of 0.1", Swish + BN at lr 0.1 (0.7258). The default
     # lr is the report's "pre-defined" SGD lr, which it does not state: ours is lab 01's full lr, 0.01.
     # Five runs per seed (recipe["runs"]: norm, activation, lr). Quick: 10k images, 10 epochs, 3 seeds.
@@ -155,10 +155,10 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
         ),
         "full": dict(epochs=30, lr=0.01, recipe=dict(high_lr=0.1, crop_padding=4, flip=True, seeds=[0, 1, 2])),
     },
-    # 13 runs per seed (6 learning rates, 5 L2 strengths, L1, dropout). Seed 001 (Duke) 2(c): lr sweep
+    # 13 runs per seed (6 learning rates, 5 L2 strengths, L1, dropout). The Duke report 2(c): lr sweep
     # [1, 0.1, 0.05, 0.01, 0.005, 0.001], L2 sweep [1e-2, 1e-3, 1e-4, 1e-5, 0]; its epochs, L1 strength
     # and the L2 sweep's lr are not stated (30 epochs as its other SimpleNN runs; lr 0.05, its best).
-    # Dropout 0.5 is ours (seed 003 swept 0-0.7). Quick: 8k images, 6 epochs, 3 seeds (39 runs).
+    # Dropout 0.5 is ours (the TU Wien report swept 0-0.7). Quick: 8k images, 6 epochs, 3 seeds (39 runs).
     "05_regularization": {
         "smoke": dict(
             epochs=2,
@@ -200,7 +200,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # Two runs (option A, option B), one seed. SGD lr 0.1, momentum 0.9, wd 1e-4, batch 128 in both seeds'
     # recipes; recipe[name] holds each schedule in its source's unit, recipe["schedule"] the one a run uses.
     # He et al. 2016 sec. 4.2: /10 at 32k and 48k iterations, 64k in all, batch 128, 45k/5k split to fix the
-    # schedule (final models on 50k; we keep the 5k for model selection). Seed 001 (Duke) lab 3(a): /10 every
+    # schedule (final models on 50k; we keep the 5k for model selection). The Duke report lab 3(a): /10 every
     # 50 epochs of 200 (drops at 50, 100, 150), wd 1e-4, SGD. smoke/quick keep the drops at the same
     # fractions of their shorter runs.
     "06_resnet20": {
@@ -209,9 +209,9 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
         "full": dict(epochs=200, lr=0.1, val_size=5000, recipe=dict(schedule="duke", **RESNET_SCHEDULES)),
     },
     # Lab 07: two published ViT settings, each a whole recipe of its own (model, epochs, batch, AdamW,
-    # schedule, augmentation): UW-Madison's SimpleViT (seed 000 §3.3: AdamW lr 0.01, wd 0.05, warm-up +
+    # schedule, augmentation): UW-Madison's SimpleViT (§3.3: AdamW lr 0.01, wd 0.05, warm-up +
     # cosine, 5-epoch wd warm-up, crop/flip/colour/scale/rotation, batch 256, 90 epochs, 4 blocks, 1st and
-    # 3rd local) and TU Wien's ViT (seed 003 §6.3.3). On the CPU (smoke, quick) both train one narrow ViT
+    # 3rd local) and TU Wien's ViT (§6.3.3). On the CPU (smoke, quick) both train one narrow ViT
     # with 8x8 patches for cfg.epochs at cfg.batch_size (their "model"/"epochs"/"batch_size" are absent).
     "07_vit": {
         "smoke": dict(
@@ -255,7 +255,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
         "full": dict(
             epochs=90,
             batch_size=256,
-            # SimpleViT: 4 blocks, 1st and 3rd local (seed 000); width, heads, patch and window are ours
+            # SimpleViT: 4 blocks, 1st and 3rd local; width, heads, patch and window are ours
             model=dict(dim=128, depth=4, num_heads=4, patch_size=4, window_size=4),
             recipe=dict(
                 seeds=[0, 1, 2],
@@ -264,17 +264,17 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
                         epochs=90,
                         batch_size=256,
                         lr=0.01,
-                        weight_decay=0.05,  # seed 000 §3.3
+                        weight_decay=0.05,  # the UW-Madison report §3.3
                         schedule="warmup_cosine",
                         warmup=0.1,  # lr warm-up length: ours
                         wd_warmup_epochs=5,
                         augment="uw_madison",
-                    ),  # seed 000 §2
+                    ),  # the UW-Madison report §2
                     tu_wien=dict(
                         epochs=60,
                         batch_size=128,
                         lr=3.65e-4,
-                        weight_decay=0.1,  # seed 003 §6.3.3
+                        weight_decay=0.1,  # the TU Wien report §6.3.3
                         schedule="exponential",
                         gamma=0.9,
                         augment="none",  # "without" did better
@@ -374,7 +374,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
                     epochs=200,
                     batch_size=128,
                     units="torch",
-                    lr=0.08,  # seed 004 §3
+                    lr=0.08,  # the TAMU report §3
                     momentum=0.9,
                     weight_decay=0.02,
                     schedule="step",
@@ -394,7 +394,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             ),
         ),  # fmt: skip
     },
-    # Seed 000 (UW-Madison) 3.1-3.4: SimpleNet (7 convs) vs CustomNet (BN + 4 skip blocks), SGD lr 0.1,
+    # The UW-Madison report 3.1-3.4: SimpleNet (7 convs) vs CustomNet (BN + 4 skip blocks), SGD lr 0.1,
     # momentum 0.9, wd 1e-4, batch 256, linear warm-up + cosine, a weight decay warm-up of 5 epochs, 60 epochs
     # (on MiniPlaces; full runs CIFAR-10). Widths and the warm-up's length are not in the report (ours).
     # smoke/quick: lr 0.05 and batch 64 (ours): at lr 0.1 our plain SimpleNet sometimes failed to start in
@@ -444,10 +444,10 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             ),
         ),
     },  # fmt: skip
-    # Evaluating on the test set as seed 003 (TU Wien) 6.4 did (confusion matrices, ROC curves), plus top-5
-    # (seed 000), most-confused pairs, the highest-loss images and calibration (ours). The model: lab 01's
-    # SimpleNN and its SGD recipe (seed 001: 30 epochs, best val 0.6606 at ~10 epochs), trained up to
-    # `epochs` with early stopping; seed 003 saved the weights whenever val accuracy improved but did not
+    # Evaluating on the test set as the TU Wien report 6.4 did (confusion matrices, ROC curves), plus top-5
+    # , most-confused pairs, the highest-loss images and calibration (ours). The model: lab 01's
+    # SimpleNN and its SGD recipe (30 epochs, best val 0.6606 at ~10 epochs), trained up to
+    # `epochs` with early stopping; the TU Wien report saved the weights whenever val accuracy improved but did not
     # stop; `patience` is ours. Quick: 10k training images, so the validation accuracy levels off early.
     "10_evaluation": {
         "smoke": dict(
@@ -475,11 +475,11 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     },
     # Transfer between halves of the dataset (all profiles) and, in full, torchvision's ResNet18 with its
     # ImageNet weights on CIFAR-10. cfg.epochs/lr: pretraining a SmallCNN on classes 0-4 (ours). Then
-    # classes 5-9 from labels_per_class images each (the issue's 10/100/1000; fewer in smoke), each run
+    # classes 5-9 from labels_per_class images each (10/100/1000 in quick and full; fewer in smoke), each run
     # `steps` SGD steps: from scratch (scratch_lr), linear probe (head_lr), fine-tune (backbone_lr and
-    # head_lr: two param groups). All lrs ours. resnet18: seed 003 (TU Wien) trained torchvision's
+    # head_lr: two param groups). All lrs ours. resnet18: the TU Wien report trained torchvision's
     # ResNet18, head replaced, for 60 epochs (78% test) with AdamW + ExponentialLR (its lr unstated);
-    # seed 000 (UW-Madison) fine-tuned a pretrained one for 60 epochs on MiniPlaces. Ours: SGD, lrs as above.
+    # the UW-Madison report fine-tuned a pretrained one for 60 epochs on MiniPlaces. Ours: SGD, lrs as above.
     "11_transfer": {
         "smoke": dict(
             epochs=4,
@@ -528,7 +528,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             ),
         ),
     },
-    # Saliency, Grad-CAM (Captum), ViT attention and rollout, FGSM/PGD: seed 000 (UW-Madison) section 4
+    # Saliency, Grad-CAM (Captum), ViT attention and rollout, FGSM/PGD: the UW-Madison report section 4
     # names "Attention and Adversarial Samples" and gives no numbers or settings, so all values are ours.
     # eps in pixel units (images in [0, 1]); full: the common CIFAR-10 budgets up to 8/255. PGD step
     # alpha = 2.5 eps / steps (Madry et al. 2018). Adversarial training: PGD with adv_steps steps at adv_eps.

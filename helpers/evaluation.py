@@ -1,4 +1,4 @@
-"""Evaluating a trained classifier on the test set (lab 10, after the TU Wien report, seed 003).
+"""Evaluating a trained classifier on the test set (lab 10, after the TU Wien report).
 
 Beyond one accuracy number: which classes get confused with which (`most_confused`), how well
 the scores rank each class against the rest (`roc_curves`: one-vs-rest ROC and AUC, with

@@ -20,7 +20,7 @@ Lab 08:
   decay ramping as 0.95^5 * (step / total)^3, and copy the average back after each epoch;
 - alternating flip, 2-pixel reflect-padded translation, label smoothing 0.2, TTA level 2.
 
-What comes from the **TAMU CSCE 636 report** (seed 004): the ablation's switches (AdamW vs SGD vs
+What comes from the **TAMU CSCE 636 report**: the ablation's switches (AdamW vs SGD vs
 SGD-Nesterov, whitening on/off, constant vs reflect padding, label smoothing on/off, batch size
 1024 vs 128, normalization along channels or along the length of the image) and its own
 200-epoch recipe (`recipe["tamu"]` of lab 08's full profile in helpers/config.py): SGD-Nesterov
@@ -295,7 +295,7 @@ def tta_accuracy(model: nn.Module, loader: Loader, level: int, mirror=mirror_log
 def uw_madison_jitter(x: torch.Tensor, generator: torch.Generator, degrees: float = 15.0,
                       scale: tuple[float, float] = (0.9, 1.1), colour: float = 0.2) -> torch.Tensor:  # fmt: skip
     """Per image: a random rotation and scale, then brightness, contrast (and saturation on colour
-    images) jitter, on a normalized batch (B, C, H, W). The UW-Madison report (seed 000 §2) names
+    images) jitter, on a normalized batch (B, C, H, W). The UW-Madison report (§2) names
     these augmentations but not their strengths: the strengths here are ours."""
     B, dev = len(x), x.device
 

@@ -205,7 +205,7 @@ def test_vit_takes_its_mask_function_as_an_argument():
 
 
 def test_tu_wien_vit_has_the_reports_shape():
-    """Seed 003: patch 2, embed 32, 4 layers, 20 heads of 16, MLP 1024, head MLP 1024, dropout 0.25."""
+    """The TU Wien report: patch 2, embed 32, 4 layers, 20 heads of 16, MLP 1024, head MLP 1024, dropout 0.25."""
     model = ViT(patch_size=2, dim=32, depth=4, num_heads=20, head_dim=16, mlp_hidden=1024, head_hidden=1024,
                 drop=0.25, block_kinds=["global"] * 4)  # fmt: skip
     attn = model.blocks[0].attn

@@ -1,4 +1,4 @@
-"""SimpleNet and CustomNet: the UW-Madison report's CNNs (seed 000, sections 3.2 and 3.4; lab 09).
+"""SimpleNet and CustomNet: the UW-Madison report's CNNs (sections 3.2 and 3.4; lab 09).
 
 SimpleNet: "7 convolutional layers with ReLU activation and occasional max pooling layers, with
 a final average pool and dense layer" — here two blocks of three 3x3 convs, each block ending in

@@ -1,5 +1,5 @@
 """Seed recipes of lab 08: airbench94 (the TAMU report's reference [1]; KellerJordan/cifar10-airbench,
-airbench94.py's `hyp`) and the TAMU CSCE 636 report's own recipe (seed 004 §3), as
+airbench94.py's `hyp`) and the TAMU CSCE 636 report's own recipe (§3), as
 `python -m helpers config 08 --profile full` should print them. Not listed: the settings of the TAMU
 recipe that the report does not state — airbench's lookahead, bias scaler and TTA, which its recipe
 leaves off by our choice, as the lab says — and how it normalized "along the length" (undefined)."""
@@ -9,10 +9,10 @@ TAMU = "recipe.tamu."
 
 EXPECTED = {
     "full": {
-        "dataset": "cifar10",  # seed 004: "Cifar-10 dataset consisting of 50000 32x32 color images"
+        "dataset": "cifar10",  # the TAMU report: "Cifar-10 dataset consisting of 50000 32x32 color images"
         "recipe.train_on_val": True,  # airbench94 trains on all 50,000 training images
-        "batch_size": 1024,  # airbench94 hyp opt.batch_size; seed 004 rows #1-#2: batch 1024
-        "model.widths": [64, 256, 256],  # seed 004 A.1: Conv(24, 64), Conv(64, 256), Conv(256, 256)
+        "batch_size": 1024,  # airbench94 hyp opt.batch_size; the TAMU report rows #1-#2: batch 1024
+        "model.widths": [64, 256, 256],  # the TAMU report A.1: Conv(24, 64), Conv(64, 256), Conv(256, 256)
         FAST + "epochs": 9.9,  # airbench94 hyp opt.train_epochs
         FAST + "lr": 11.5,  # airbench94: "learning rate per 1024 examples"
         FAST + "momentum": 0.85,  # airbench94 hyp opt.momentum (Nesterov)
@@ -22,7 +22,7 @@ EXPECTED = {
         FAST + "lr_peak": 0.23,
         FAST + "lr_end": 0.07,
         FAST + "bias_scaler": 64.0,  # airbench94 hyp opt.bias_scaler
-        FAST + "label_smoothing": 0.2,  # airbench94 hyp opt.label_smoothing; seed 004 row #7 "factor of 0.2"
+        FAST + "label_smoothing": 0.2,  # airbench94 hyp opt.label_smoothing; the TAMU report row #7 "factor of 0.2"
         FAST + "whiten_bias_epochs": 3,  # airbench94 hyp opt.whiten_bias_epochs
         FAST + "lookahead_every": 5,  # airbench94 hyp opt.ema.every_n_steps
         FAST + "lookahead_start_epochs": 3,  # airbench94 hyp opt.ema.start_epochs
@@ -30,7 +30,7 @@ EXPECTED = {
         FAST + "padding_mode": "reflect",
         FAST + "alternating_flip": True,  # airbench94: flip all images together every other epoch
         FAST + "tta_level": 2,  # airbench94 hyp net.tta_level
-        # seed 004 §3: "Each training run comprises 200 epochs, with the learning rate initialized at 0.08
+        # the TAMU report §3: "Each training run comprises 200 epochs, with the learning rate initialized at 0.08
         # for SGD and 0.001 for Adam, reducing by a factor of 10 every 30 epochs. The weight decay is set
         # to 0.02, and the momentum is 0.9." Row #7: batch 128, whitening, reflect, SGD-nesterov, channel
         # normalization, label smoothing; §1.2: "reflective padding of 4 pixels", "random horizontal flipping"
