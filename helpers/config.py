@@ -463,7 +463,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     "13_hparam_search": {
         # epochs: per trial; retrain_epochs: the best setting, retrained once and tested
         "smoke": dict(
-            epochs=2, train_size=2000, val_size=1000, recipe=dict(target="01_sanity_checks", trials=5, retrain_epochs=4)
+            epochs=2, train_size=2000, val_size=1000, recipe=dict(target="01_sanity_checks", trials=5, retrain_epochs=6)
         ),
         "quick": dict(
             epochs=3,
