@@ -55,7 +55,7 @@ def graded(tmp_path_factory):
     source = out / f"{LAB}.ipynb"
     base = nbformat.read(source, as_version=4)
     check = next(i for i, c in enumerate(base.cells) if cells.is_graded_check(c))  # found by metadata, not text
-    later = next(i for i, c in enumerate(base.cells) if cells.is_check_cell(c) and i > check + 2)
+    later = next(i for i, c in enumerate(base.cells) if cells.is_graded_check(c) and i > check + 2)
 
     def submit(student, nb=None, name=f"{LAB}.ipynb"):
         (root / student).mkdir()
