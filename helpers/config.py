@@ -72,6 +72,14 @@ RESNET_SCHEDULES = dict(
     duke=dict(epochs=200, milestones_epochs=[50, 100, 150], gamma=0.1),  # the Duke report, lab 3(a)
 )
 
+# Lab 07 on the CPU (smoke, quick): both published settings' optimizers and schedules, no augmentation
+VIT_CPU_SETTINGS = dict(
+    uw_madison=dict(
+        lr=0.01, weight_decay=0.05, schedule="warmup_cosine", warmup=0.1, wd_warmup_epochs=1, augment="none"
+    ),
+    tu_wien=dict(lr=3.65e-4, weight_decay=0.1, schedule="exponential", gamma=0.9, augment="none"),
+)
+
 LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # Duke ECE 661 lab 1: SimpleNN, 30 epochs on CIFAR-10; SGD 0.01, momentum 0.9 are ours (not in the seed)
     # recipe: the overfit-one-batch test (32 images, 200 Adam steps at 3e-3: our choice, not in the seed)
@@ -219,17 +227,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             model=dict(dim=64, depth=4, num_heads=2, patch_size=8, window_size=2),
             recipe=dict(
                 seeds=[0],
-                settings=dict(
-                    uw_madison=dict(
-                        lr=0.01,
-                        weight_decay=0.05,
-                        schedule="warmup_cosine",
-                        warmup=0.1,
-                        wd_warmup_epochs=1,
-                        augment="none",
-                    ),
-                    tu_wien=dict(lr=3.65e-4, weight_decay=0.1, schedule="exponential", gamma=0.9, augment="none"),
-                ),
+                settings=VIT_CPU_SETTINGS,
             ),
         ),  # fmt: skip
         # 3 seeds x 2 settings on 20k images; no augmentation on the CPU (too few epochs for it to pay off)
@@ -239,17 +237,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             model=dict(dim=64, depth=4, num_heads=2, patch_size=8, window_size=2),
             recipe=dict(
                 seeds=[0, 1, 2],
-                settings=dict(
-                    uw_madison=dict(
-                        lr=0.01,
-                        weight_decay=0.05,
-                        schedule="warmup_cosine",
-                        warmup=0.1,
-                        wd_warmup_epochs=1,
-                        augment="none",
-                    ),
-                    tu_wien=dict(lr=3.65e-4, weight_decay=0.1, schedule="exponential", gamma=0.9, augment="none"),
-                ),
+                settings=VIT_CPU_SETTINGS,
             ),
         ),  # fmt: skip
         "full": dict(
