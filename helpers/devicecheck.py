@@ -8,9 +8,10 @@ the books a GPU would keep:
 
 - a tensor is *on the lab's device* ("tagged") when it was made with `device=dev`, moved with
   `.to(dev)` (or `module.to(dev)`: its parameters and buffers), read as `.grad` of a tagged
-  tensor, or computed from a tagged tensor; `.cpu()` / `.to("cpu")` give an untagged copy
-  (an alias, on the CPU), and `tensor.device` says `cpu:0` for tagged tensors, `cpu` otherwise,
-  so code that follows `x.device` behaves as on a GPU;
+  tensor, computed from a tagged tensor, or deep-copied from one (`copy.deepcopy(model)`);
+  `.cpu()` / `.to("cpu")` give an untagged copy (an alias, on the CPU), and `tensor.device`
+  says `cpu:0` for tagged tensors, `cpu` otherwise, so code that follows `x.device` behaves as
+  on a GPU;
 - an op that mixes a tagged tensor with an untagged one of one or more dimensions raises
   `DeviceMismatch`, naming the op and both tensors (0-dim CPU tensors mix with GPU tensors on
   CUDA too, and are allowed); `copy_` and `.to` may cross devices; indexing a tagged tensor
@@ -208,6 +209,14 @@ def _module_cpu(self):
     return _module_to(self, "cpu")
 
 
+_PARAM_DEEPCOPY = nn.Parameter.__deepcopy__
+
+
+def _param_deepcopy(self, memo):
+    """copy.deepcopy of a parameter (copy.deepcopy(model)) stays on its device, as on CUDA."""
+    return _set(_PARAM_DEEPCOPY(self, memo), on_device(self))
+
+
 def enable() -> torch.device:
     """Install the strict mode for the rest of this process (the kernel); return the lab's device."""
     global _MODE
@@ -216,6 +225,7 @@ def enable() -> torch.device:
         _MODE.__enter__()
         nn.Module.to = _module_to
         nn.Module.cpu = _module_cpu
+        nn.Parameter.__deepcopy__ = _param_deepcopy
     return LAB_DEVICE
 
 
@@ -227,6 +237,7 @@ def disable() -> None:
         _MODE = None
         nn.Module.to = _MODULE_TO
         nn.Module.cpu = _MODULE_CPU
+        nn.Parameter.__deepcopy__ = _PARAM_DEEPCOPY
 
 
 _MODULE_CPU = nn.Module.cpu

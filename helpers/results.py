@@ -24,17 +24,20 @@ SCHEMA = ("lab", "profile", "dataset", "seed", "metrics", "epochs", "seconds_per
 
 
 def record(cfg: LabConfig, *, metrics: dict[str, float], model: torch.nn.Module | None = None,
-           history=None, train_seconds: float = math.nan, device: torch.device | None = None,
+           history=None, train_seconds: float | None = None, device: torch.device | None = None,
            extra: dict | None = None) -> Path:  # fmt: skip
     """Write this lab's results to `<cfg.results_dir>/<cfg.lab>.json` and return the path.
 
     metrics: fractions, e.g. {"val_top1": 0.87, "test_top1": 0.86}; `val_top1` is required.
+    train_seconds: the training's wall time; by default the sum of the history's epoch times.
     """
     if "val_top1" not in metrics:
         raise LabError(f"metrics must include 'val_top1'; got {sorted(metrics)}.")
     for key, value in metrics.items():
         if "top" in key and not 0.0 <= value <= 1.0:
             raise LabError(f"metric {key}={value} is not a fraction in [0, 1] (pass 0.87, not 87).")
+    if train_seconds is None:  # the run's own epochs, where the lab timed nothing else
+        train_seconds = sum(history["seconds"]) if history else math.nan
     device = device or (next(model.parameters()).device if model is not None else torch.device("cpu"))
     result = {
         "lab": cfg.lab,

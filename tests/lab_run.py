@@ -2,7 +2,7 @@
 
 `python -m helpers run 01 --profile smoke --out TMP` takes tens of seconds on 2 cores, so the
 verify, grading, report and solution tests read one run instead of making their own;
-tests/test_labs.py reads one run of every lab. The runs are memoized here rather than in
+tests/test_labs.py and tests/test_devices.py read one run of every lab. The runs are memoized here rather than in
 fixtures, because a session fixture defined in a test module runs once per module that uses it.
 """
 
@@ -21,10 +21,15 @@ LAB = "01_sanity_checks"
 
 
 def _smoke_run(*labs: str) -> tuple[Path, subprocess.CompletedProcess]:
-    """`python -m helpers run LABS --profile smoke` into a temporary folder, removed at exit."""
+    """`python -m helpers run LABS --profile smoke -p device=cpu-strict` into a temporary folder, removed at exit.
+
+    The strict device (tests/test_devices.py) runs the labs on the CPU as a GPU would check them,
+    so this one run serves both: the labs' results and the proof that they run on any device.
+    """
     out = Path(tempfile.mkdtemp(prefix="labs-smoke-"))
     atexit.register(shutil.rmtree, out, True)
-    cmd = [sys.executable, "-m", "helpers", "run", *labs, "--profile", "smoke", "--out", str(out)]
+    cmd = [sys.executable, "-m", "helpers", "run", *labs, "--profile", "smoke", "-p", "device=cpu-strict",
+           "--out", str(out)]  # fmt: skip
     return out, subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
 
 

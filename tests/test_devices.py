@@ -15,22 +15,22 @@ tensors, where CUDA or MPS would raise:
 - `.numpy()` / `np.asarray` of a tagged tensor (CUDA and MPS);
 - float64 on the device (MPS has none); `runtime.has_float64(dev)` is False, so helpers take
   their MPS path.
-Cost: a few microseconds per op; the labs run at smoke size, one runner call for all of them.
+Cost: a few microseconds per op; the labs run at smoke size, in the suite's one smoke run of
+every lab (tests/lab_run.py), which the other tests read too.
 `test_every_lab_runs_under_the_strict_device` runs every lab that way; the tests before it show
 the check fails on planted mismatches (in-process and through a notebook), and passes correct code.
 """
 
 from __future__ import annotations
 
-import functools
-import shutil
-import tempfile
+import copy
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
 import torch
+from lab_run import smoke_output, status
 from torch import nn
 
 from helpers import devicecheck, runtime
@@ -98,6 +98,8 @@ def test_correct_device_code_passes(dev):
     assert x[torch.tensor([0, 2])].shape[0] == 2 and torch.arange(3, device=x.device).device == dev
     model.load_state_dict({k: v.cpu() for k, v in model.state_dict().items()})  # copy_ across devices
     assert loss.item() > 0 and not devicecheck.on_device(x.cpu())
+    twin = copy.deepcopy(model)  # a deep copy stays where its original is, as on CUDA
+    assert twin(x).shape == (8, 10) and not devicecheck.on_device(copy.deepcopy(SimpleNN(10, 1)).conv1.weight)
 
 
 def test_helpers_pass_under_the_strict_device(dev, fmnist):
@@ -154,18 +156,9 @@ def test_planted_notebook_fails_under_the_strict_device_and_passes_on_the_cpu(tm
     )
 
 
-@functools.cache
-def strict_runs() -> dict:
-    """One runner call: every lab in smoke with device=cpu-strict; lab name -> RunResult."""
-    out = Path(tempfile.mkdtemp(prefix="labs-strict-"))
-    try:
-        results = runner.run([], profile="smoke", out=out, params={"device": "cpu-strict"})
-        return {r.lab: r for r in results}
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
-
-
 @pytest.mark.parametrize("lab", LABS)
 def test_every_lab_runs_under_the_strict_device(lab):
-    result = strict_runs()[lab]
-    assert result.status == "ok", f"{lab} fails where a GPU would (device=cpu-strict): {result.error}"
+    """The suite's one smoke run of every lab (tests/lab_run.py) runs with device=cpu-strict."""
+    out, proc = smoke_output()
+    assert "device=cpu-strict" in " ".join(proc.args)
+    assert status(proc, lab) == "ok", f"{lab} fails where a GPU would (device=cpu-strict):\n{proc.stdout}"

@@ -96,7 +96,9 @@ def test_student_version_keeps_checks_and_drops_solutions(student_dir, lab):
             assert b.outputs == [] and b.execution_count is None
         if cells.is_check_cell(a):
             assert b.source == a.source and cells.CHECK_TAG in b.metadata["tags"]
-        if cells.has_solution(a):
+        if cells.is_written_answer(a):  # the model answer and rubric go; the points stay
+            assert b.source == "YOUR ANSWER HERE" and cells.points(b) == cells.points(a) > 0
+        elif cells.has_solution(a):
             assert "raise NotImplementedError" in b.source and cells.EXERCISE_TAG in b.metadata["tags"]
     nbformat.validate(student)
 

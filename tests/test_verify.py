@@ -47,7 +47,7 @@ def test_sanitize_rules_keep_what_must_match(a, b):
 
 def test_lab01_reproduces_and_a_tampered_number_is_named(tmp_path):
     out = lab01_output()
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     nb = nbformat.read(out / f"{LAB}.ipynb", as_version=4)
     checked = [i for i, c in enumerate(nb.cells) if "# NBVAL_CHECK_OUTPUT" in c.source]
     table = next(i for i in checked if "81,630" in "".join(o.get("text", "") for o in nb.cells[i].outputs))
@@ -67,7 +67,7 @@ def test_lab01_reproduces_and_a_tampered_number_is_named(tmp_path):
     assert "expected: total                             81,631" in mismatch
     assert "got:      total                             81,630" in mismatch
     assert mismatch.count("differs:") == 1, "only the tampered cell differs"
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before, "verify must not touch the graded results"
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before, "verify must not touch the results"
 
 
 def tiny_notebook(path, *sources, params='results_dir = None\nprofile = "auto"'):
