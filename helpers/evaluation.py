@@ -82,10 +82,14 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins
 
 # ---------------------------------------------------------------- models earlier labs left behind
 
-# lab -> (the checkpoint its full profile writes, how to build the model, its name here)
-CHECKPOINTS = {
-    "06_resnet20": ("checkpoints/06_resnet20-A/best.pt", "resnet20", "ResNet-20 (A), lab 06"),
-}
+
+def _builders() -> dict:
+    from helpers.models.fastnet import FastNet
+    from helpers.models.resnet import resnet20
+    from helpers.models.simple import SimpleNN
+    from helpers.models.vit import ViT
+
+    return {"SimpleNN": SimpleNN, "resnet20": resnet20, "ViT": ViT, "FastNet": FastNet}
 
 
 def recorded_results(results_dir: str | Path, labs=("01_sanity_checks", "06_resnet20", "07_vit",
@@ -104,19 +108,25 @@ def recorded_results(results_dir: str | Path, labs=("01_sanity_checks", "06_resn
     return pd.DataFrame(rows)
 
 
-def saved_models(results_dir: str | Path, dataset: str, num_classes: int, in_channels: int) -> dict:
-    """{name: model} for every earlier lab whose best checkpoint exists in `results_dir` and was
-    trained on `dataset` (read from the lab's results file); loaded on the CPU, in eval mode."""
-    from helpers.models.resnet import resnet20
+def saved_models(results_dir: str | Path, dataset: str) -> dict:
+    """{name: model} for every model an earlier lab saved in `results_dir/weights/` (with
+    `helpers.results.save_weights`) and trained on `dataset`; rebuilt, loaded on the CPU, in eval mode.
 
-    builders = {"resnet20": lambda: resnet20(num_classes=num_classes, in_channels=in_channels, shortcut="A")}
-    found = {}
-    for lab, (relative, builder, name) in CHECKPOINTS.items():
-        path, info = Path(results_dir) / relative, Path(results_dir) / f"{lab}.json"
-        if not path.exists() or not info.exists() or json.loads(info.read_text()).get("dataset") != dataset:
+    Files are read with `torch.load(weights_only=True)`: tensors and plain values, never code. A
+    file that does not load (another version's layer names, a damaged file) is skipped with a
+    printed reason rather than stopping the lab.
+    """
+    builders, found = _builders(), {}
+    for path in sorted(Path(results_dir, "weights").glob("*.pt")):
+        try:
+            saved = torch.load(path, weights_only=True, map_location="cpu")
+            if saved.get("dataset") != dataset:
+                continue
+            model = builders[saved["builder"]](**saved["kwargs"])
+            model.load_state_dict(saved["model"])
+        except Exception as e:  # noqa: BLE001 - any unreadable file: say which and go on
+            print(f"skipped {path.name}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
             continue
-        model = builders[builder]()
-        state = torch.load(path, weights_only=True, map_location="cpu")
-        model.load_state_dict(state["model"])
-        found[name] = model.eval()
+        name = {"resnet20": "ResNet-20", "FastNet": "fast net"}.get(saved["builder"], saved["builder"])
+        found[f"{name} (lab {saved['lab'][:2]}, {saved['profile']})"] = model.eval()
     return found

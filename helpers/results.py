@@ -62,6 +62,21 @@ def record(cfg: LabConfig, *, metrics: dict[str, float], model: torch.nn.Module 
     return runtime.atomic_write(Path(cfg.results_dir) / f"{cfg.lab}.json", lambda tmp: Path(tmp).write_text(text))
 
 
+def save_weights(cfg: LabConfig, model: torch.nn.Module, builder: str, **kwargs) -> Path:
+    """Save a trained model as `<cfg.results_dir>/weights/<cfg.lab>.pt`, for later labs to evaluate.
+
+    A checkpoint is weights *and* how to rebuild the network: `builder` names the constructor
+    (`SimpleNN`, `resnet20`, `ViT`, `FastNet`; see `helpers.evaluation.BUILDERS`) and `kwargs`
+    are its keyword arguments (plain numbers, strings, lists). The dataset and profile are stored
+    too, so lab 10 only compares models trained on its own data. Tensors are saved on the CPU.
+    """
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {"builder": builder, "kwargs": kwargs, "lab": cfg.lab, "dataset": cfg.dataset,
+               "profile": cfg.profile, "model": state}  # fmt: skip
+    path = Path(cfg.results_dir) / "weights" / f"{cfg.lab}.pt"
+    return runtime.atomic_write(path, lambda tmp: torch.save(payload, tmp))
+
+
 def load(path: str | Path) -> dict:
     """Read one lab's results file."""
     return json.loads(Path(path).read_text())

@@ -132,3 +132,37 @@ def test_simplenet_has_7_convs_and_customnet_19_and_both_classify():
     for model, convs in ((SimpleNet(10, 1, widths=(4, 8, 16)), 7), (CustomNet(10, 1, widths=(4, 8, 16)), 19)):
         assert count_convs(model) == convs
         assert model.eval()(x).shape == (3, 10)
+
+
+def test_saved_models_rebuild_what_labs_06_to_08_save_and_skip_the_rest(tmp_path, capsys):
+    """save_weights stores weights and how to rebuild them; saved_models gives back the same functions."""
+    from helpers.config import LabConfig
+    from helpers.models.fastnet import FastNet
+    from helpers.models.resnet import resnet20
+    from helpers.models.vit import ViT
+    from helpers.results import save_weights
+
+    torch.manual_seed(0)
+    made = {
+        "06_resnet20": (resnet20(num_classes=10, in_channels=1, shortcut="A"), "resnet20", {"shortcut": "A"}),
+        "07_vit": (ViT(10, 1, patch_size=8, dim=16, depth=1, num_heads=2), "ViT",
+                   {"patch_size": 8, "dim": 16, "depth": 1, "num_heads": 2}),
+        "08_fast_cifar": (FastNet(10, 1, widths=(8, 16, 16)), "FastNet", {"widths": [8, 16, 16]}),
+    }  # fmt: skip
+    for lab, (model, builder, kwargs) in made.items():
+        model.train()(torch.randn(8, 1, 32, 32))  # move the BatchNorm statistics off their defaults
+        cfg = LabConfig(lab=lab, profile="quick", dataset="fashion-mnist", results_dir=tmp_path)
+        save_weights(cfg, model, builder, num_classes=10, in_channels=1, **kwargs)
+    other = LabConfig(lab="01_sanity_checks", profile="quick", dataset="cifar10", results_dir=tmp_path)
+    save_weights(other, nn.Linear(2, 2), "SimpleNN")  # another dataset: left out, not loaded
+    (tmp_path / "weights" / "zz_damaged.pt").write_bytes(b"not a checkpoint")
+
+    loaded = evaluation.saved_models(tmp_path, "fashion-mnist")
+    assert sorted(loaded) == ["ResNet-20 (lab 06, quick)", "ViT (lab 07, quick)", "fast net (lab 08, quick)"]
+    x = torch.randn(4, 1, 32, 32)
+    for (model, builder, _), name in zip(made.values(), ["ResNet-20", "ViT", "fast net"], strict=True):
+        rebuilt = next(m for k, m in loaded.items() if k.startswith(name))
+        assert not rebuilt.training
+        with torch.no_grad():
+            assert torch.allclose(rebuilt(x), model.eval()(x), atol=1e-6), builder
+    assert "skipped zz_damaged.pt" in capsys.readouterr().out
