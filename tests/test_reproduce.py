@@ -93,6 +93,9 @@ def test_memory_and_time_limits_stop_a_runaway_notebook():
     hog["cells"][3]["source"] = "import time\ntime.sleep(600)"
     result = reproduce.reproduce(hog, lab, cell_timeout=600, notebook_timeout=30)
     assert any("notebook time limit" in p for p in result["problems"]), result
+    result = reproduce.reproduce(hog, lab, cell_timeout=5, notebook_timeout=300)  # the cell's limit, not the notebook's
+    assert any("CellTimeoutError" in p for p in result["problems"]), result
+    assert result["checks"][7] == "not run", "the cell limit stops the run"
 
 
 @pytest.mark.skipif(reproduce.isolation_name() != "bubblewrap", reason="bubblewrap is not installed or cannot run")

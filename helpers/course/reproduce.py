@@ -146,7 +146,7 @@ def prepare(sub_nb: dict, lab_nb: dict, pairs: dict[int, int], work: Path, param
 
 def _kernel_manager(work: Path, memory: int, use_bwrap: bool | None):
     """A KernelManager whose kernel is started by the memory-limit wrapper, inside bubblewrap if it works."""
-    from jupyter_client import KernelManager
+    from jupyter_client import AsyncKernelManager  # nbclient's per-cell timeout never fires with a blocking one
     from jupyter_client.kernelspec import KernelSpec
 
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
@@ -156,7 +156,7 @@ def _kernel_manager(work: Path, memory: int, use_bwrap: bool | None):
         box = [*box, "--bind", str(work), str(work), "--chdir", str(work), "--setenv", "HOME", str(work),
                "--unsetenv", "JPY_PARENT_PID", "--"]  # fmt: skip
     argv = [sys.executable, "-m", "helpers.course.reproduce", "--memory", str(memory), "--", *(box or []), *kernel]
-    km = KernelManager(kernel_name="python3", transport="ipc", ip=str(work / "kernel-ipc"),
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(work / "kernel-ipc"),
                        connection_file=str(work / "kernel.json"))  # fmt: skip
     km._kernel_spec = KernelSpec(
         argv=argv, display_name="reproduction", language="python", env={}, interrupt_mode="message"
