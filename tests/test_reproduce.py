@@ -110,3 +110,37 @@ def test_bubblewrap_is_read_only_and_offline(tmp_path):
     result = reproduce.reproduce(probe, lab, **OPTIONS)
     assert result["isolation"] == "bubblewrap" and not target.exists()
     assert any("Read-only file system" in p or "No such file" in p for p in result["problems"]), result
+
+
+def test_a_rerun_reproduces_only_what_changed(tmp_path, monkeypatch):
+    labs = tmp_path / "labs"
+    shutil.copytree(tiny_lab.executed() / "labs", labs)
+    nb, _ = tiny_lab.run_json()
+    subs = tmp_path / "subs"
+    tiny_lab.submit(subs, "ada")
+    wrong = json.loads(json.dumps(nb))
+    wrong["cells"][3]["source"] = "def mean(xs):\n    return 0.5"
+    tiny_lab.submit(subs, "bob", wrong)
+    ran, real = [], reproduce.reproduce
+
+    def counting(sub, lab, **options):
+        ran.append(sub["cells"][3]["source"])
+        return real(sub, lab, **options)
+
+    monkeypatch.setattr(reproduce, "reproduce", counting)
+    first, _ = grading.grade_folder(subs, tmp_path / "g1", labs_dir=labs, reproduce=True, options=OPTIONS)
+    assert len(ran) == 2 and {g.student: g.reproduced for g in first} == {"ada": "yes", "bob": "no"}
+    assert len(list((tmp_path / ".subs-reproduced").glob("*.json"))) == 2
+
+    fixed = json.loads(json.dumps(nb))
+    fixed["cells"][3]["source"] = "def mean(xs):\n    return sum(xs) / len(xs)  # fixed"
+    shutil.rmtree(subs / "bob")
+    tiny_lab.submit(subs, "bob", fixed)  # bob resubmits, corrected; ada's files are unchanged
+    ran.clear()
+    second, out = grading.grade_folder(subs, tmp_path / "g2", labs_dir=labs, reproduce=True, options=OPTIONS)
+    assert len(ran) == 1 and "0.5" not in ran[0], "only the changed notebook runs again"
+    assert {g.student: g.reproduced for g in second} == {"ada": "yes", "bob": "yes"}
+    assert "reused: these files" in (out / "ada.html").read_text() and "reused" not in (out / "bob.html").read_text()
+    ran.clear()
+    grading.grade_folder(subs, tmp_path / "g3", labs_dir=labs, reproduce=True, options=OPTIONS, fresh=True)
+    assert len(ran) == 2, "--fresh runs every notebook again"

@@ -93,7 +93,8 @@ def cmd_grade(args) -> int:
     options = {"cell_timeout": args.cell_timeout, "notebook_timeout": args.notebook_timeout,
                "memory": int(args.memory_gib * 2**30), "use_bwrap": False if args.no_bwrap else None}  # fmt: skip
     grades, out = grading.grade_folder(args.submissions, args.out, labs_dir=labs_dir, reproduce=args.reproduce,
-                                       force=args.force, workers=args.workers, options=options)  # fmt: skip
+                                       force=args.force, workers=args.workers, options=options,
+                                       fresh=args.fresh)  # fmt: skip
     for g in grades:
         row = g.row()
         who, what = printable(row["student"]), printable(row["file"])
@@ -212,6 +213,12 @@ def main(argv=None) -> int:
     )
     p.add_argument("--memory-gib", type=float, default=6, help="address-space limit of a reproduction (default 6)")
     p.add_argument("--no-bwrap", action="store_true", help="do not use bubblewrap even where it is installed")
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="re-run every notebook; by default a notebook unchanged since an earlier --reproduce run "
+        "(same files, lab, limits and helpers) reuses that run's outcome",
+    )
     p.add_argument("--labs", help="folder of the lab sources (default: the repository's labs/)")
     p.add_argument("--force", action="store_true", help="overwrite the grades in an --out folder that holds files")
     p.set_defaults(func=cmd_grade)

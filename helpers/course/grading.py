@@ -400,12 +400,14 @@ def guarded(student: str, path: Path, grade) -> Grade | None:
 
 def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path = LABS_DIR,
                  reproduce: bool = False, force: bool = False, workers: int = 1,
-                 options: dict | None = None) -> tuple[list[Grade], Path]:  # fmt: skip
+                 options: dict | None = None, fresh: bool = False) -> tuple[list[Grade], Path]:  # fmt: skip
     """Grade every student's files; write out/grades.csv, out/answers.csv and out/<student>.html.
 
     Everything that can be wrong with the command (the folders) is an error before any file is read.
     With `reproduce`, every graded notebook is then re-run (`helpers.course.reproduce`), `workers` at a
-    time; `options` are its limits (cell_timeout, notebook_timeout, memory, use_bwrap).
+    time; `options` are its limits (cell_timeout, notebook_timeout, memory, use_bwrap). Outcomes are
+    kept in `.SUBMISSIONS-reproduced/` beside the submissions folder, so a rerun re-executes only
+    the notebooks that changed (`fresh`: re-execute all).
     """
     from helpers.course.feedback import write_feedback
 
@@ -426,7 +428,8 @@ def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path
     if reproduce:
         from helpers.course import reproduce as rerun
 
-        rerun.reproduce_all([g for g in grades if g.sources], workers, **(options or {}))
+        cache = None if fresh else root.parent / f".{root.name}-reproduced"
+        rerun.reproduce_all([g for g in grades if g.sources], workers, cache=cache, **(options or {}))
     out.mkdir(parents=True, exist_ok=True)
     untrusted.write_csv(out / "grades.csv", COLUMNS, [g.row() for g in grades])
     answers = [{"student": g.student, "file": g.file, "lab": g.lab, "question": a.question,

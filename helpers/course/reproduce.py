@@ -318,23 +318,85 @@ def apply(grade, result: dict) -> None:
         grade.notes.append("not reproduced: " + "; ".join(p.splitlines()[0] for p in result["problems"])[:400])
 
 
-def reproduce_all(grades: list, workers: int = 1, **options) -> None:
-    """Re-run every graded notebook, `workers` processes at a time, with a progress bar; results into the grades."""
+@functools.cache
+def _code_fingerprint() -> str:
+    """What else decides a re-run's outcome: the helpers' source, torch's version, the isolation."""
+    import hashlib
+
+    import torch
+
+    digest = hashlib.sha256(f"{torch.__version__} {isolation_name()}".encode())
+    for path in sorted(Path(__file__).resolve().parent.parent.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(sub: dict, lab: dict, options: dict) -> str:
+    """The same submission, lab, limits and code give the same key: a re-run would say the same."""
+    import hashlib
+
+    text = json.dumps([sub, lab, sorted(options.items()), _code_fingerprint()], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _cached(cache: Path | None, key: str) -> dict | None:
+    if cache is None:
+        return None
+    try:
+        result = json.loads((cache / f"{key}.json").read_text(encoding="utf-8"))
+        return result if isinstance(result, dict) and {"ok", "isolation", "problems", "checks"} <= set(result) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _store(cache: Path | None, key: str, result: dict) -> None:
+    """Keep an outcome for the next run; not one the grader's own trouble decided (a failed start)."""
+    if cache is None or any(p.startswith(("could not re-run it", "stopped: the reproduction process died"))
+                            for p in result["problems"]):  # fmt: skip
+        return
+    from helpers import runtime
+
+    text = json.dumps(result)
+    runtime.atomic_write(cache / f"{key}.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def reproduce_all(grades: list, workers: int = 1, cache: Path | None = None, **options) -> None:
+    """Re-run every graded notebook, `workers` processes at a time, with a progress bar; results into the grades.
+
+    With `cache` (a folder), a notebook whose submission, lab, limits and helpers code are those of
+    an earlier run is not run again: that run's outcome is reused and the feedback says so.
+    """
     import concurrent.futures
 
     from tqdm.auto import tqdm
 
-    jobs = [(g, json.loads(json.dumps(g.sources[0])), json.loads(json.dumps(g.sources[1]))) for g in grades]
+    jobs = []
+    for g in grades:
+        sub, lab = json.loads(json.dumps(g.sources[0])), json.loads(json.dumps(g.sources[1]))
+        key = cache_key(sub, lab, options)
+        earlier = _cached(cache, key)
+        if earlier is not None:
+            apply(g, earlier)
+            g.reproduce_detail.append("reused: these files, this lab and these limits were re-run by an earlier "
+                                      "grading run (grade --fresh runs them again)")  # fmt: skip
+        else:
+            jobs.append((g, sub, lab, key))
+    if cache is not None and len(jobs) < len(grades):
+        print(f"reproducing {len(jobs)} of {len(grades)} notebooks: the others are unchanged since an earlier run")
     bar = tqdm(total=len(jobs), desc="reproducing", unit="notebook", file=sys.stderr, disable=not jobs)
     if workers <= 1:
-        for grade, sub, lab in jobs:
-            apply(grade, reproduce(sub, lab, **options))
+        for grade, sub, lab, key in jobs:
+            result = reproduce(sub, lab, **options)
+            _store(cache, key, result)
+            apply(grade, result)
             bar.update()
     else:
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-            running = {pool.submit(reproduce, sub, lab, **options): grade for grade, sub, lab in jobs}
+            running = {pool.submit(reproduce, sub, lab, **options): (grade, key) for grade, sub, lab, key in jobs}
             for done in concurrent.futures.as_completed(running):
-                apply(running[done], done.result())
+                grade, key = running[done]
+                _store(cache, key, done.result())
+                apply(grade, done.result())
                 bar.update()
     bar.close()
 
