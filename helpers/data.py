@@ -118,15 +118,35 @@ def _default_data_dir() -> Path:
     return default_dir("LABS_DATA_DIR", "data")
 
 
+def user_cache_dir() -> Path:
+    """Where caches go when the data folder is read-only (a shared folder on JupyterHub): per user."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "image-classification-labs"
+
+
+def _fallback(path: Path) -> Path:
+    """The per-user twin of a cache file; the data folder's path is in its name, so two folders never share one."""
+    return user_cache_dir() / f"{path.stem}-{zlib.crc32(str(path.parent.resolve()).encode()):08x}{path.suffix}"
+
+
 def _cached(path: Path, build) -> Dataset:
-    """Read the cache at `path`; if it is missing or corrupt, build it and write it."""
-    if path.exists():
-        try:
-            return read_cache(path)
-        except LabError as err:
-            warnings.warn(f"{err} Rebuilding it from the sources.", stacklevel=3)
+    """Read the cache at `path` (or its per-user twin); if both are missing or corrupt, build it and write it.
+
+    A data folder that cannot be written (read-only, shared by a class) is read as it is; the cache
+    then goes to the per-user folder (`user_cache_dir()`), said once.
+    """
+    for candidate in (path, _fallback(path)):
+        if candidate.exists():
+            try:
+                return read_cache(candidate)
+            except LabError as err:
+                warnings.warn(f"{err} Rebuilding it from the sources.", stacklevel=3)
     ds = build()
-    write_cache(ds, path)
+    try:
+        write_cache(ds, path)
+    except OSError as err:  # read-only folder or file system, no permission
+        twin = _fallback(path)
+        write_cache(ds, twin)
+        print(f"{path.parent} cannot be written ({err.strerror or err}): the dataset cache went to {twin}")
     return ds
 
 

@@ -187,3 +187,25 @@ def test_split_sizes_and_errors(fmnist):
         data.split(fmnist, val_size=60_000)
     with pytest.raises(LabError, match="train_size"):
         data.split(fmnist, val_size=10_000, train_size=55_000)
+
+
+def test_a_read_only_data_folder_is_read_and_the_cache_goes_per_user(tmp_path, monkeypatch, no_system_copy, capsys):
+    """A class's shared, read-only data folder (JupyterHub): the lab runs; the cache goes to the user's cache."""
+    shared = tmp_path / "shared"
+    write_fashion_mnist_raw(shared / "FashionMNIST" / "raw")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    real = data.runtime.atomic_write
+
+    def read_only(path, write):  # what a read-only mount does, even to root
+        if shared in path.parents:
+            raise OSError(30, "Read-only file system", str(path))
+        return real(path, write)
+
+    monkeypatch.setattr(data.runtime, "atomic_write", read_only)
+    first = data.load("fashion-mnist", shared, download=False)
+    assert not (shared / "fashion-mnist.pt").exists()
+    (twin,) = (tmp_path / "cache" / "image-classification-labs").glob("fashion-mnist-*.pt")
+    assert "cannot be written (Read-only file system)" in capsys.readouterr().out
+    (shared / "FashionMNIST").rename(tmp_path / "moved")  # the next load reads the per-user cache
+    again = data.load("fashion-mnist", shared, download=False)
+    assert torch.equal(again.train.images, first.train.images) and data.read_cache(twin).name == "fashion-mnist"
