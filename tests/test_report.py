@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+from importlib.metadata import PackageNotFoundError
 
 import nbformat
 import papermill
@@ -86,13 +87,22 @@ def test_setup_notebook_executes_and_reports_each_check(tmp_path):
     assert "dataset cifar10" in text and "checks OK" in text
 
 
-def test_setup_checks_say_what_to_do(tmp_path):
+def test_setup_checks_say_what_to_do(tmp_path, monkeypatch):
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("# pins\ntorch==0.0.1\nno-such-package-here==1.0\npytest==9.2.0  # tests\n")
+    requirements.write_text("# pins\ntorch==0.0.1\nnumpy==2.0.0\nno-such-package-here==1.0\npytest==9.2.0  # tests\n"
+                            "ruff==0.0.1\nhypothesis==1.0\n")  # fmt: skip
+    monkeypatch.setattr(setup_check, "INSTRUCTOR_TOOLS", {"hypothesis", "ruff", "pytest"})
+    real = setup_check.version
+    monkeypatch.setattr(setup_check, "version", lambda n: (_ for _ in ()).throw(PackageNotFoundError(n))
+                        if n == "hypothesis" else real(n))  # fmt: skip
     checks = {c.name: c for c in setup_check.check_versions(requirements)}
-    assert not checks["torch"].ok and "requirements.txt pins 0.0.1" in checks["torch"].detail
+    assert not checks["torch"].ok and "another major version" in checks["torch"].detail  # 2.x against 0.x
+    assert checks["numpy"].ok and checks["numpy"].warn and checks["numpy"].line().startswith("WARN  numpy: 2.")
     assert not checks["no-such-package-here"].ok and "make install" in checks["no-such-package-here"].line()
     assert checks["pytest"].ok and checks["pytest"].line() == "OK    pytest: 9.2.0"
+    tool = checks["hypothesis"]
+    assert tool.ok and tool.warn and "labs run without it" in tool.detail
+    assert not checks["ruff"].ok, "an instructor tool of another major version still fails"
     missing = setup_check.check_datasets(tmp_path / "empty", ["cifar10"])[0]
     assert not missing.ok and "python -m helpers data fetch cifar10" in missing.line()
     assert not setup_check.check_device("tpu").ok
