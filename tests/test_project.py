@@ -83,3 +83,30 @@ def test_every_check_is_graded_or_a_demonstration_and_every_lab_asks_questions(p
     assert 2 <= len(questions) <= 4, f"{len(questions)} written questions; each lab asks 2-4"
     for cell in questions:
         assert "Model answer" in cell.source and "Rubric" in cell.source, "needs a model answer and a rubric"
+
+
+# pinned, used without an import statement in the repository: what uses each
+TOOLS = {
+    "jupyterlab": "opens the labs",
+    "ipykernel": "runs the notebooks' kernel",
+    "ruff": "lint (make lint)",
+    "psycopg-binary": "psycopg's compiled part",
+}
+
+
+def test_every_pinned_package_is_used():
+    """A pin earns its place: imported by the package, a lab, a test or a benchmark, or a named tool."""
+    from importlib.metadata import packages_distributions
+
+    sources = [
+        p.read_text(encoding="utf-8") for d in ("helpers", "tests", "benchmarks") for p in (REPO / d).rglob("*.py")
+    ]
+    sources += [p.read_text(encoding="utf-8") for p in NOTEBOOKS]
+    # a line of code, or of a notebook's JSON source ("import x\n", "from x.y import z")
+    imported = {m for text in sources for m in re.findall(r'^\s*"?\s*(?:import|from) ([A-Za-z_]\w*)', text, re.M)}
+    modules_of = {}
+    for module, dists in packages_distributions().items():
+        for dist in dists:
+            modules_of.setdefault(dist.lower().replace("_", "-"), set()).add(module)
+    unused = [name for name in pins() if name not in TOOLS and not modules_of.get(name.lower(), set()) & imported]
+    assert not unused, f"pinned but never imported and not a named tool: {unused}"
