@@ -24,7 +24,8 @@ import torch
 from helpers.errors import LabError, did_you_mean
 
 PROFILES = ("smoke", "quick", "full")
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent  # the source checkout, where helpers runs from one
+IN_CHECKOUT = (REPO / "labs").is_dir() and (REPO / "pyproject.toml").is_file()
 
 
 @dataclass(frozen=True)
@@ -573,9 +574,20 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
 }
 
 
+def user_dir(name: str) -> Path:
+    """A per-user folder: `$XDG_DATA_HOME/image-classification-labs/<name>` (~/.local/share/...)."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "image-classification-labs" / name
+
+
 def default_dir(env: str, name: str) -> Path:
-    """`$env` if set, else `<repo>/<name>`: the same place whatever the notebook's cwd."""
-    return Path(os.environ.get(env) or REPO / name)
+    """`$env` if set; else `<repo>/<name>` in a writable source checkout (the same place whatever
+    the notebook's cwd); else a per-user folder (an installed package, a read-only checkout)."""
+    if os.environ.get(env):
+        return Path(os.environ[env])
+    if IN_CHECKOUT and os.access(REPO / name if (REPO / name).exists() else REPO, os.W_OK):
+        return REPO / name
+    return user_dir(name)
 
 
 def resolve_profile(profile: str | None = "auto") -> str:

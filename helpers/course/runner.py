@@ -16,10 +16,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.config import REPO, resolve_profile
+from helpers.config import IN_CHECKOUT, REPO, resolve_profile
 from helpers.errors import LabError, did_you_mean
 
-LABS_DIR = REPO / "labs"
+
+def _labs_dir() -> Path:
+    """The checkout's labs/; an installed package looks in ./labs, then . (where the notebooks were copied)."""
+    if IN_CHECKOUT:
+        return REPO / "labs"
+    return next((d for d in (Path("labs"), Path(".")) if any(d.glob("[0-9][0-9]_*.ipynb"))), Path("labs"))
+
+
+LABS_DIR = _labs_dir()
 INJECTED = ("profile", "results_dir")  # what the runner always sets
 
 

@@ -1,0 +1,242 @@
+"""Command line: `python -m helpers COMMAND ...` (see `python -m helpers -h`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from helpers.errors import LabError
+
+
+def parse_value(text: str):
+    """`3` -> 3, `0.1` -> 0.1, `true` -> True, `null` -> None, anything else stays a string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def cmd_run(args) -> int:
+    from helpers.course import runner
+
+    params = parse_params(args.param)
+    results = runner.run(args.labs, profile=args.profile, out=args.out, params=params,
+                         timeout=args.timeout, verbose=args.verbose)  # fmt: skip
+    print(runner.summary_table(results))
+    return 0 if all(r.status == "ok" for r in results) else 1
+
+
+def cmd_data(args) -> int:
+    from helpers import data
+    from helpers.config import default_dir
+
+    data_dir = Path(args.data_dir) if args.data_dir else default_dir("LABS_DATA_DIR", "data")
+    if args.action == "import":
+        if not args.path:
+            raise LabError("Usage: python -m helpers data import NAME PATH (an image-folder tree or .tar.gz).")
+        if args.name == "synthetic" or args.name.startswith("folder:"):
+            raise LabError(f"{args.name!r} cannot be an import name; pick another, e.g. 'miniplaces'.")
+        ds = data.from_folder(args.path, name=args.name)
+        expected = data.CLASSES.get(args.name)
+        if expected and sorted(ds.train.classes) != sorted(expected):
+            raise LabError(
+                f"{args.path} has classes {ds.train.classes}, not {args.name}'s {expected}; "
+                "import it under another name."
+            )
+        data.write_cache(ds, data_dir / f"{args.name}.pt")
+        print(f"imported {ds.summary()} from {ds.source} into {data_dir / (args.name + '.pt')}")
+        return 0
+    ds = data.load(args.name, data_dir, download=args.action == "fetch")
+    print(ds.summary())
+    print(f"source: {ds.source}")
+    print(f"classes: {', '.join(ds.train.classes)}")
+    print(f"mean: {tuple(round(m, 4) for m in ds.train.mean)}  std: {tuple(round(s, 4) for s in ds.train.std)}")
+    return 0
+
+
+def parse_params(items: list[str]) -> dict:
+    """`-p NAME=VALUE` options as a dict of parsed values."""
+    params = {}
+    for item in items:
+        if "=" not in item:
+            raise LabError(f"-p takes NAME=VALUE, got {item!r} (e.g. -p epochs=3).")
+        key, value = item.split("=", 1)
+        params[key.strip()] = parse_value(value)
+    return params
+
+
+def cmd_verify(args) -> int:
+    from helpers.course import verify
+
+    results = verify.verify(args.notebooks, params=parse_params(args.param), timeout=args.timeout)
+    bad = [str(r.notebook) for r in results if not r.ok]
+    print(f"{len(results) - len(bad)} of {len(results)} notebooks reproduced" + "".join(f"; not {b}" for b in bad))
+    return 1 if bad else 0
+
+
+def cmd_student(args) -> int:
+    from helpers.course import student
+
+    for path in student.write_student_versions(args.labs, args.out):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_grade(args) -> int:
+    from helpers.course import grading
+    from helpers.course.runner import LABS_DIR
+    from helpers.course.untrusted import printable
+
+    labs_dir = Path(args.labs) if args.labs else LABS_DIR
+    options = {"cell_timeout": args.cell_timeout, "notebook_timeout": args.notebook_timeout,
+               "memory": int(args.memory_gib * 2**30), "use_bwrap": False if args.no_bwrap else None}  # fmt: skip
+    grades, out = grading.grade_folder(args.submissions, args.out, labs_dir=labs_dir, reproduce=args.reproduce,
+                                       force=args.force, workers=args.workers, options=options,
+                                       fresh=args.fresh)  # fmt: skip
+    for g in grades:
+        row = g.row()
+        who, what = printable(row["student"]), printable(row["file"])
+        print(f"{who:<16} {what:<28} {row['status']:<14} in order: {row['ran_top_to_bottom']:<3} "
+              f"score {row['score']}/{row['max_score']}  checks {row['checks_passed']}/{row['checks_total']}  "
+              f"answers {row['written_answers']}  reproduced: {row['reproduced']}")  # fmt: skip
+    print(f"wrote {out / 'grades.csv'}, {out / 'answers.csv'} (written answers, to grade by hand) "
+          f"and one feedback page per student in {out}")  # fmt: skip
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from helpers import search
+    from helpers.config import default_dir
+
+    lab = _lab_name(args.lab)
+    storage = args.storage or search.default_storage(default_dir("LABS_RESULTS_DIR", "results"))
+    study = search.sweep(lab, storage, args.trials, args.workers, name=args.study, sampler=args.sampler,
+                         profile=args.profile, seed=args.seed)  # fmt: skip
+    print(json.dumps(search.summary(study), indent=2))
+    return 0
+
+
+def cmd_config(args) -> int:
+    from helpers.config import LAB_SETTINGS, recipe_json
+
+    labs = list(LAB_SETTINGS) if args.lab == "all" else [_lab_name(args.lab)]
+    found = {lab: recipe_json(lab, args.profile, **parse_params(args.param)) for lab in labs}
+    print(json.dumps(found[labs[0]] if len(labs) == 1 else found, indent=2))
+    return 0
+
+
+def _lab_name(name: str) -> str:
+    """'06', '06_resnet20' or 'resnet20' -> '06_resnet20'; unknown names are left for resolve() to reject."""
+    from helpers.config import LAB_SETTINGS
+
+    matches = [lab for lab in LAB_SETTINGS if lab == name or lab.split("_", 1)[0] == name or lab.endswith("_" + name)]
+    return matches[0] if len(matches) == 1 else name
+
+
+def cmd_report(args) -> int:
+    from helpers.course import report
+
+    html, md, problems = report.write_report(args.folder)
+    for problem in problems:
+        print(f"problem: {problem}")
+    print(f"wrote {html} and {md}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers", description="The image-classification labs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="execute lab notebooks with papermill")
+    p.add_argument("labs", nargs="*", help="lab numbers, names or notebook paths (default: every lab)")
+    p.add_argument("--profile", default="auto", help="smoke, quick, full or auto (default)")
+    p.add_argument("--out", default="executed", help="folder for executed notebooks and results")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="a notebook parameter")
+    p.add_argument("--timeout", type=float, default=1800, help="seconds per notebook (default 1800)")
+    p.add_argument("-v", "--verbose", action="store_true", help="stream the cells' output")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("sweep", help="hyperparameter search: K workers on one Optuna study (SQLite or PostgreSQL)")
+    p.add_argument("lab", help="the lab whose model is tuned: 01 (SimpleNN) or 07 (ViT)")
+    p.add_argument("--storage", help="database URL (default: SQLite in results/13_hparam_search/studies.db)")
+    p.add_argument("--trials", type=int, default=20, help="finished trials the study should hold (all workers)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
+    p.add_argument("--study", help="study name (default LAB-SAMPLER); the same name on other machines joins it")
+    p.add_argument("--sampler", default="tpe", help="tpe (default) or random")
+    p.add_argument("--profile", default="auto", help="the data and epochs of each trial: smoke, quick, full")
+    p.add_argument("--seed", type=int, default=0, help="base seed (worker k uses seed + k)")
+    p.set_defaults(func=cmd_sweep)
+
+    p = sub.add_parser("config", help="print a lab's resolved recipe as JSON (every hyperparameter of a profile)")
+    p.add_argument("lab", help="a lab number or name, or 'all'")
+    p.add_argument("--profile", default="auto", help="smoke, quick, full or auto (default)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="a setting to override")
+    p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("data", help="show, fetch or import a dataset")
+    p.add_argument("action", choices=["info", "fetch", "import"])
+    p.add_argument("name", help="cifar10, fashion-mnist, synthetic, folder:PATH, or an import name")
+    p.add_argument("path", nargs="?", help="for import: an image-folder tree (train/, test/) or a .tar.gz of one")
+    p.add_argument("--data-dir", help="default: $LABS_DATA_DIR or <repo>/data")
+    p.set_defaults(func=cmd_data)
+
+    p = sub.add_parser("verify", help="re-execute executed notebooks and compare their # NBVAL_CHECK_OUTPUT cells")
+    p.add_argument("notebooks", nargs="+", help="executed notebooks (the runner's or a student's)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a parameter, e.g. -p profile=smoke for a notebook saved without papermill")  # fmt: skip
+    p.add_argument("--timeout", type=float, default=1800, help="seconds per cell (default 1800)")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("student", help="write student versions of the labs (solutions replaced, outputs cleared)")
+    p.add_argument("labs", nargs="*", help="lab numbers or names (default: every lab)")
+    p.add_argument("--out", required=True, help="folder for the student notebooks")
+    p.set_defaults(func=cmd_student)
+
+    p = sub.add_parser("grade", help="grade a folder of submitted executed notebooks (one sub-folder per student)")
+    p.add_argument("submissions", help="folder holding one sub-folder per student")
+    p.add_argument(
+        "--out",
+        help="folder for grades.csv and the feedback pages, outside SUBMISSIONS "
+        "(default: a new SUBMISSIONS-grades[-N])",
+    )
+    p.add_argument(
+        "--reproduce",
+        action="store_true",
+        help="also re-run each notebook, isolated, with the lab's check cells restored (runs student code)",
+    )
+    p.add_argument("--workers", type=int, default=1, help="reproductions run in parallel (default 1)")
+    p.add_argument("--cell-timeout", type=float, default=600, help="seconds per cell when reproducing (default 600)")
+    p.add_argument(
+        "--notebook-timeout", type=float, default=1800, help="seconds per notebook when reproducing (default 1800)"
+    )
+    p.add_argument("--memory-gib", type=float, default=6, help="address-space limit of a reproduction (default 6)")
+    p.add_argument("--no-bwrap", action="store_true", help="do not use bubblewrap even where it is installed")
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="re-run every notebook; by default a notebook unchanged since an earlier --reproduce run "
+        "(same files, lab, limits and helpers) reuses that run's outcome",
+    )
+    p.add_argument("--labs", help="folder of the lab sources (default: the repository's labs/)")
+    p.add_argument("--force", action="store_true", help="overwrite the grades in an --out folder that holds files")
+    p.set_defaults(func=cmd_grade)
+
+    p = sub.add_parser("report", help="write report.html and report.md: every lab's results in one table")
+    p.add_argument("folder", nargs="?", help="folder of <lab>.json results (default: the repository's executed/)")
+    p.set_defaults(func=cmd_report)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except LabError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

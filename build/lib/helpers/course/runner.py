@@ -1,0 +1,165 @@
+"""Running lab notebooks headlessly with papermill, and collecting their results.
+
+`python -m helpers run [LAB ...] --profile P --out DIR` executes each lab in a fresh kernel of
+this Python (the venv's), with a wall-clock limit per notebook, and writes DIR/<lab>.ipynb
+(the executed notebook) and DIR/<lab>.json (the results the lab recorded). A parameter the
+notebook does not declare is refused, where papermill would only warn.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.config import IN_CHECKOUT, REPO, resolve_profile
+from helpers.errors import LabError, did_you_mean
+
+
+def _labs_dir() -> Path:
+    """The checkout's labs/; an installed package looks in ./labs, then . (where the notebooks were copied)."""
+    if IN_CHECKOUT:
+        return REPO / "labs"
+    return next((d for d in (Path("labs"), Path(".")) if any(d.glob("[0-9][0-9]_*.ipynb"))), Path("labs"))
+
+
+LABS_DIR = _labs_dir()
+INJECTED = ("profile", "results_dir")  # what the runner always sets
+
+
+@dataclass
+class RunResult:
+    lab: str
+    status: str  # ok, failed, timeout
+    seconds: float
+    notebook: Path
+    results: dict | None = None
+    error: str = ""
+
+    @property
+    def headline(self) -> str:
+        metrics = (self.results or {}).get("metrics", {})
+        for key in ("test_top1", "val_top1"):
+            if key in metrics:
+                return f"{metrics[key]:.4f} ({key})"
+        return "-"
+
+
+def list_labs(folder: Path = LABS_DIR) -> list[Path]:
+    return sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def find_labs(names: list[str], folder: Path = LABS_DIR) -> list[Path]:
+    """Notebook paths for names like `01`, `01_sanity_checks` or a path; none: every lab."""
+    labs = list_labs(folder)
+    if not names:
+        return labs
+    found = []
+    for name in names:
+        path = Path(name)
+        if path.suffix == ".ipynb" and path.exists():
+            found.append(path)
+            continue
+        matches = [p for p in labs if p.stem == name or p.stem.startswith(f"{name}_")]
+        if len(matches) != 1:
+            stems = [p.stem for p in labs]
+            raise LabError(f"No lab named {name!r}. Labs: {', '.join(stems)}." + did_you_mean(name, stems))
+        found.append(matches[0])
+    return found
+
+
+def declared_parameters(notebook: Path) -> dict:
+    """The names and defaults in the notebook's `parameters` cell."""
+    import papermill
+
+    try:
+        params = papermill.inspect_notebook(str(notebook))
+    except Exception as err:  # not JSON, not a notebook, no kernel named
+        raise LabError(f"Cannot read the parameters of {notebook}: {err}") from None
+    if not params:
+        raise LabError(f"{notebook} has no cell tagged 'parameters'; papermill cannot set its parameters.")
+    return params
+
+
+def check_parameters(notebook: Path, params: dict) -> None:
+    valid = declared_parameters(notebook)
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise LabError(
+            f"{notebook.stem} has no parameter {', '.join(map(repr, unknown))}. "
+            f"Valid: {', '.join(valid)}." + did_you_mean(unknown[0], valid)
+        )
+
+
+def run_notebook(notebook: Path, out: Path, params: dict, timeout: float, verbose: bool = False) -> RunResult:
+    """Execute one notebook with papermill in a subprocess; never raises for a failing lab."""
+    out.mkdir(parents=True, exist_ok=True)
+    executed = out / notebook.name
+    results_file = out / f"{notebook.stem}.json"
+    results_file.unlink(missing_ok=True)  # a stale file must not pass for this run's results
+    cmd = [sys.executable, "-m", "papermill", str(notebook), str(executed), "-k", "python3",
+           "--cwd", str(notebook.parent), "-y", json.dumps(params), "--no-progress-bar"]  # fmt: skip
+    if verbose:
+        cmd.append("--log-output")
+    start = time.perf_counter()
+    try:
+        env = {**os.environ, "LABS_HEADLESS": "1"}  # plain-text progress bars in the log
+        proc = subprocess.run(cmd, stdout=None if verbose else subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=timeout, env=env)  # fmt: skip
+        status = "ok" if proc.returncode == 0 else "failed"
+        log = proc.stdout or ""
+    except subprocess.TimeoutExpired:
+        status, log = "timeout", f"stopped after the {timeout:.0f} s limit (--timeout)"
+    seconds = time.perf_counter() - start
+    result = RunResult(notebook.stem, status, seconds, executed)
+    if results_file.exists():
+        result.results = json.loads(results_file.read_text())
+    if status != "ok":
+        tail = log.strip().splitlines()[-1] if log.strip() else status
+        result.error = first_error(executed) or tail
+    return result
+
+
+def first_error(executed: Path) -> str:
+    """`ename: evalue` of the first failing cell of an executed notebook, if any."""
+    try:
+        nb = json.loads(executed.read_text())
+    except (OSError, ValueError):
+        return ""
+    for i, cell in enumerate(nb.get("cells", [])):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                return f"cell {i}: {output.get('ename')}: {output.get('evalue')}"
+    return ""
+
+
+def run(names: list[str], *, profile: str = "auto", out: str | Path = "executed", params: dict | None = None,
+        timeout: float = 1800, verbose: bool = False) -> list[RunResult]:  # fmt: skip
+    """Run labs; check every notebook's parameters before executing any of them."""
+    notebooks = find_labs(names)
+    if not notebooks:
+        raise LabError(f"No lab notebooks found in {LABS_DIR}.")
+    out = Path(out).resolve()
+    params = {**(params or {}), "profile": resolve_profile(profile), "results_dir": str(out)}
+    for nb in notebooks:
+        check_parameters(nb, params)
+    results = []
+    for nb in notebooks:
+        print(f"running {nb.stem} ({params['profile']}) ...", flush=True)
+        results.append(run_notebook(nb, out, params, timeout, verbose))
+    return results
+
+
+def summary_table(results: list[RunResult]) -> str:
+    rows = [("lab", "status", "seconds", "headline metric")]
+    rows += [(r.lab, r.status, f"{r.seconds:.1f}", r.headline) for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    for r in results:
+        if r.error:
+            lines.append(f"{r.lab}: {r.error}  (see {r.notebook})")
+    return "\n".join(lines)

@@ -1,0 +1,73 @@
+"""Comparing runs honestly: the same experiment over several seeds, as mean ± spread.
+
+Introduced in lab 02. One run's accuracy moves by tenths of a point (sometimes more) when only
+the seed changes: which images land in which batch, the initial weights. A difference between
+two settings means something only when it is larger than that spread, so every comparison a
+lab draws a conclusion from runs each setting over a few seeds (`cfg.recipe["seeds"]`: one in
+smoke, three in quick and full) and reads the table this module makes.
+
+    rows = over_seeds(lambda seed: {"val_top1": train(seed)}, seeds=[0, 1, 2], setting="step decay")
+    table = seed_table(rows, "val_top1")           # one row per setting: mean, spread, n
+    differs(table, "step decay", "constant")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import pandas as pd
+
+from helpers import runtime
+
+
+def over_seeds(run: Callable[[int], dict], seeds: Iterable[int], **labels) -> list[dict]:
+    """`run(seed)` once per seed, each after seeding everything; its dict plus `seed` and `labels`.
+
+    A run that returns None is skipped (e.g. one that diverged and was recorded as such).
+    """
+    rows = []
+    for seed in seeds:
+        runtime.seed_everything(seed)
+        result = run(seed)
+        if result is not None:
+            rows.append({**labels, "seed": seed, **result})
+    return rows
+
+
+def seed_table(rows: list[dict], metric: str, by: str = "setting") -> pd.DataFrame:
+    """Mean, standard deviation, min, max and count of `metric` per `by`, in first-seen order.
+
+    `spread` is half the range (max − min) / 2: with three seeds, a plain ± that a reader can
+    check against the individual runs.
+    """
+    frame = pd.DataFrame(rows)
+    if frame.empty or metric not in frame:
+        raise ValueError(f"no {metric!r} in the runs; each run's dict must hold it")
+    order = list(dict.fromkeys(frame[by]))
+    grouped = frame.groupby(by, sort=False)[metric]
+    table = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=0), "min": grouped.min(),
+                          "max": grouped.max(), "n": grouped.count()}).loc[order]  # fmt: skip
+    table["spread"] = (table["max"] - table["min"]) / 2
+    return table
+
+
+def differs(table: pd.DataFrame, a: str, b: str) -> bool:
+    """Whether settings `a` and `b` differ by more than their spreads: their ranges do not overlap.
+
+    With one seed per setting there is no spread to compare against, so nothing differs.
+    """
+    ra, rb = table.loc[a], table.loc[b]
+    if min(ra["n"], rb["n"]) < 2:
+        return False
+    return bool(ra["min"] > rb["max"] or rb["min"] > ra["max"])
+
+
+def format_table(table: pd.DataFrame, percent: bool = True) -> str:
+    """The table as text: `mean ± spread (min–max, n seeds)` per setting."""
+    scale, unit = (100, "%") if percent else (1, "")
+    lines = []
+    for name, row in table.iterrows():
+        lines.append(f"{name:>24}: {row['mean'] * scale:6.2f}{unit} ± {row['spread'] * scale:.2f}"
+                     f"  ({row['min'] * scale:.2f}–{row['max'] * scale:.2f}, {int(row['n'])} seed"
+                     f"{'s' if row['n'] != 1 else ''})")  # fmt: skip
+    return "\n".join(lines)

@@ -1,0 +1,280 @@
+"""Training: `fit` and `evaluate`, the `History` they record, checkpoints and resume.
+
+Introduced in lab 01 (a baseline run); schedules in lab 02, penalties in lab 05. `fit`:
+- runs one progress bar per run (a widget in Jupyter, plain text lines in a papermill log);
+- records per epoch: train/val loss, top-1 (and top-5 with more than 5 classes), learning
+  rate, seconds and peak memory;
+- applies a per-step schedule to the learning rate and one to the weight decay;
+- stops a run whose loss turns NaN/inf and marks it `diverged` instead of raising, so a sweep
+  goes on;
+- with `checkpoint_dir`, writes `last.pt` after every epoch and `best.pt` at the best
+  validation accuracy (atomically), and resumes from `last.pt` (loaded with weights_only=True);
+- on CUDA, uses bf16 autocast and channels_last by default.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from helpers import runtime
+from helpers.metrics import topk_correct
+
+
+@dataclass
+class History:
+    """Per-epoch records of one run, and how the run ended (`ok` or `diverged`)."""
+
+    rows: list[dict] = field(default_factory=list)  # one dict per epoch
+    status: str = "ok"
+    message: str = ""
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key: str) -> list:
+        """`history["val_top1"]`: that column, one value per epoch."""
+        return [row.get(key, math.nan) for row in self.rows]
+
+    @property
+    def diverged(self) -> bool:
+        return self.status == "diverged"
+
+    def best(self, key: str = "val_top1") -> dict:
+        """The epoch row with the highest `key` (empty if nothing was recorded)."""
+        rows = [r for r in self.rows if not math.isnan(r.get(key, math.nan))]
+        return max(rows, key=lambda r: r[key]) if rows else {}
+
+    def last(self) -> dict:
+        return self.rows[-1] if self.rows else {}
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=1))
+
+    @classmethod
+    def load(cls, path: str | Path) -> History:
+        return cls(**json.loads(Path(path).read_text()))
+
+
+def summary(histories: dict, test: dict | None = None):
+    """One row per run: how it ended, its best and final val top-1, final train top-1, seconds.
+
+    `test` optionally maps a run's name to its test metrics (from `evaluate`). Labs 02-05.
+    """
+    import pandas as pd
+
+    rows = []
+    for name, h in histories.items():
+        last = h.last()
+        row = {"run": str(name), "status": h.status, "epochs": len(h),
+               "best_val_top1": h.best().get("val_top1", math.nan), "val_top1": last.get("val_top1", math.nan),
+               "train_top1": last.get("train_top1", math.nan), "seconds": sum(h["seconds"])}  # fmt: skip
+        if test and name in test:
+            row["test_top1"] = test[name]["top1"]
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("run")
+
+
+def autocast(device: torch.device, enabled: bool | None = None):
+    """bf16 autocast on CUDA (default on), nothing elsewhere."""
+    if enabled is None:
+        enabled = device.type == "cuda"
+    return torch.autocast("cuda", dtype=torch.bfloat16) if enabled and device.type == "cuda" else nullcontext()
+
+
+@torch.no_grad()
+def predict(model: nn.Module, loader, amp: bool | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """All logits (N, classes) as float32 and labels (N,) of `loader`, in order (lab 01)."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    logits, labels = [], []
+    with autocast(device, amp):
+        for x, y in loader:
+            logits.append(model(x).float())
+            labels.append(y)
+    model.train(was_training)
+    return torch.cat(logits), torch.cat(labels)
+
+
+def evaluate(model: nn.Module, loader, loss_fn=None, amp: bool | None = None) -> dict[str, float]:
+    """Mean loss, top-1 and (with more than 5 classes) top-5 accuracy of `model` (lab 01)."""
+    logits, labels = predict(model, loader, amp)
+    loss = (loss_fn or nn.CrossEntropyLoss())(logits, labels).item()
+    hits = topk_correct(logits, labels, (1, 5))
+    out = {"loss": loss, "top1": hits[1] / len(labels)}
+    if logits.shape[1] > 5:
+        out["top5"] = hits[5] / len(labels)
+    return out
+
+
+def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.optim.Optimizer, scheduler=None,
+        wd_schedule=None, loss_fn=None, penalty=None, checkpoint_dir: str | Path | None = None, amp: bool | None = None,
+        explode: float = 10.0, after_step=None, progress: bool = True, desc: str = "train",
+        extra_eval: dict | None = None) -> History:  # fmt: skip
+    """Train `model` for `epochs` passes over `train`, evaluating on `val` after each (lab 01).
+
+    scheduler: a per-step multiplier of each group's initial lr (see helpers.schedules), or a
+        torch LR scheduler, stepped once per batch.
+    wd_schedule: a per-step multiplier of each group's initial weight decay (lab 02).
+    penalty: `penalty(model) -> tensor` added to the loss, e.g. an L1 term (lab 05).
+    checkpoint_dir: save `last.pt`/`best.pt` there and resume from `last.pt` if present.
+    explode: the run counts as diverged when a batch's loss turns NaN/inf or exceeds
+        `explode` x ln(classes) — an untrained classifier's loss — e.g. 23 for 10 classes.
+    after_step: called with the step number after every optimizer step (e.g. an EMA update, lab 08).
+    extra_eval: {name: loader} evaluated after each epoch like `val`, recorded as `<name>_loss`,
+        `<name>_top1`, ... (lab 03: clean training images, since `train_top1` is measured on the
+        augmented batches while the model was still changing).
+    """
+    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    device = next(model.parameters()).device
+    for group in optimizer.param_groups:
+        group.setdefault("initial_lr", group["lr"])
+        group.setdefault("initial_weight_decay", group.get("weight_decay", 0.0))
+    history, step = History(), 0
+    ckpt = Checkpoints(checkpoint_dir) if checkpoint_dir else None
+    if ckpt and ckpt.has_last():
+        history, step = ckpt.resume(model, optimizer, train, scheduler)
+    bar = progress_bar(epochs * len(train), desc, initial=step, disable=not progress)
+    for epoch in range(len(history) + 1, epochs + 1):
+        if history.diverged:
+            break
+        runtime.reset_peak_memory(device)
+        start = time.perf_counter()
+        model.train()
+        seen, loss_sum, hits = 0, 0.0, {1: 0, 5: 0}
+        lr = None
+        for x, y in train:
+            lr = apply_schedules(optimizer, scheduler, wd_schedule, step)
+            with autocast(device, amp):
+                logits = model(x)
+                loss = loss_fn(logits, y)
+                if penalty is not None:
+                    loss = loss + penalty(model)
+            limit = explode * math.log(logits.shape[1])
+            value = loss.item()  # the step's one read-back from the device
+            if not math.isfinite(value) or value > limit:
+                history.status = "diverged"
+                history.message = (f"loss became {value:.4g} (limit {limit:.3g}) in epoch {epoch} at lr {lr:g}; "
+                                   "this run stopped there")  # fmt: skip
+                break
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler is not None and hasattr(scheduler, "step"):
+                scheduler.step()
+            step += 1
+            if after_step is not None:
+                after_step(step)
+            loss_sum += value * len(y)
+            for k, v in topk_correct(logits.detach(), y, (1, 5)).items():
+                hits[k] += v
+            seen += len(y)
+            bar.update()
+        if history.diverged:
+            break
+        row = {"epoch": epoch, "lr": lr, "train_loss": loss_sum / seen, "train_top1": hits[1] / seen}
+        if len(train.classes) > 5:
+            row["train_top5"] = hits[5] / seen
+        if val is not None:
+            row.update({f"val_{k}": v for k, v in evaluate(model, val, loss_fn, amp).items()})
+        for name, loader in (extra_eval or {}).items():
+            row.update({f"{name}_{k}": v for k, v in evaluate(model, loader, loss_fn, amp).items()})
+        runtime.synchronize(device)
+        row["seconds"] = time.perf_counter() - start
+        row["peak_memory_mib"] = runtime.peak_memory_mib(device)
+        history.rows.append(row)
+        bar.set_postfix({k: f"{row[k]:.3f}" for k in ("train_loss", "val_top1") if k in row})
+        if ckpt:
+            ckpt.save(model, optimizer, train, scheduler, history, step)
+    bar.close()
+    if history.diverged:
+        print(f"{desc}: diverged — {history.message}")
+    return history
+
+
+def apply_schedules(optimizer, scheduler, wd_schedule, step: int) -> float:
+    """Set each group's lr and weight decay for this step; return the first group's lr."""
+    for group in optimizer.param_groups:
+        if scheduler is not None and not hasattr(scheduler, "step"):
+            group["lr"] = group["initial_lr"] * scheduler(step)
+        if wd_schedule is not None:
+            group["weight_decay"] = group["initial_weight_decay"] * wd_schedule(step)
+    return optimizer.param_groups[0]["lr"]
+
+
+def progress_bar(total: int, desc: str, initial: int = 0, disable: bool = False):
+    """A widget bar in Jupyter; plain text (every 10 s) when run headless by the runner."""
+    if os.environ.get("LABS_HEADLESS"):
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=desc, initial=initial, disable=disable, mininterval=10, ascii=True)
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, initial=initial, disable=disable, mininterval=0.5)
+
+
+class Checkpoints:
+    """`last.pt` (everything needed to resume) and `best.pt` (weights at the best val top-1)."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def has_last(self) -> bool:
+        return (self.folder / "last.pt").exists()
+
+    def save(self, model, optimizer, train, scheduler, history: History, step: int) -> None:
+        state = {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "history": history.to_dict(),
+            "step": step,
+            "rng": torch.get_rng_state(),
+        }
+        if hasattr(train, "state_dict"):
+            state["loader"] = train.state_dict()
+        if hasattr(scheduler, "state_dict"):
+            state["scheduler"] = scheduler.state_dict()
+        if torch.cuda.is_available():
+            state["cuda_rng"] = torch.cuda.get_rng_state_all()
+        runtime.atomic_write(self.folder / "last.pt", lambda tmp: torch.save(state, tmp))
+        if history.best().get("epoch") == history.last().get("epoch"):
+            best = {"model": model.state_dict(), "epoch": history.last()["epoch"]}
+            runtime.atomic_write(self.folder / "best.pt", lambda tmp: torch.save(best, tmp))
+
+    def resume(self, model, optimizer, train, scheduler) -> tuple[History, int]:
+        state = torch.load(self.folder / "last.pt", weights_only=True, map_location="cpu")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"])
+        if "cuda_rng" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        if "loader" in state and hasattr(train, "load_state_dict"):
+            train.load_state_dict(state["loader"])
+        if "scheduler" in state and hasattr(scheduler, "load_state_dict"):
+            scheduler.load_state_dict(state["scheduler"])
+        history = History(**state["history"])
+        print(f"resumed from {self.folder / 'last.pt'} after epoch {len(history)}")
+        return history, state["step"]
+
+    def load_best(self, model) -> int:
+        """Load the best epoch's weights into `model`; return that epoch."""
+        state = torch.load(self.folder / "best.pt", weights_only=True, map_location="cpu")
+        model.load_state_dict(state["model"])
+        return state["epoch"]
