@@ -65,9 +65,9 @@ def differs(table: pd.DataFrame, a: str, b: str) -> bool:
 def format_table(table: pd.DataFrame, percent: bool = True) -> str:
     """The table as text: `mean ± spread (min–max, n seeds)` per setting."""
     scale, unit = (100, "%") if percent else (1, "")
-    lines = []
+    lines, width = [], max([24, *(len(str(name)) for name in table.index)])
     for name, row in table.iterrows():
-        lines.append(f"{name:>24}: {row['mean'] * scale:6.2f}{unit} ± {row['spread'] * scale:.2f}"
+        lines.append(f"{name:>{width}}: {row['mean'] * scale:6.2f}{unit} ± {row['spread'] * scale:.2f}"
                      f"  ({row['min'] * scale:.2f}–{row['max'] * scale:.2f}, {int(row['n'])} seed"
                      f"{'s' if row['n'] != 1 else ''})")  # fmt: skip
     return "\n".join(lines)
