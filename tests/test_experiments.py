@@ -1,0 +1,34 @@
+"""Comparing over seeds: the table, the rule for "differs", the text the labs print."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from helpers.experiments import differs, format_table, over_seeds, seed_table
+
+
+def test_over_seeds_seeds_each_run_and_skips_none():
+    rows = over_seeds(lambda s: None if s == 2 else {"draw": torch.rand(1).item()}, [0, 1, 2, 0], setting="a")
+    assert [r["seed"] for r in rows] == [0, 1, 0] and rows[0]["draw"] == rows[2]["draw"] != rows[1]["draw"]
+    assert all(r["setting"] == "a" for r in rows)
+
+
+def test_seed_table_and_differs_follow_the_ranges():
+    rows = [{"setting": s, "seed": i, "acc": v} for s, vals in
+            {"base": [0.80, 0.82, 0.81], "close": [0.815, 0.83, 0.84], "far": [0.86, 0.87, 0.85],
+             "one seed": [0.99]}.items() for i, v in enumerate(vals)]  # fmt: skip
+    table = seed_table(rows, "acc")
+    assert list(table.index) == ["base", "close", "far", "one seed"], "first-seen order"
+    assert table.loc["base", "mean"] == pytest.approx(0.81) and table.loc["base", "spread"] == pytest.approx(0.01)
+    assert not differs(table, "close", "base"), "overlapping ranges: within the spread"
+    assert differs(table, "far", "base") and differs(table, "base", "far")
+    assert not differs(table, "one seed", "base"), "one seed has no spread to compare against"
+    with pytest.raises(ValueError, match="no 'top1'"):
+        seed_table(rows, "top1")
+
+
+def test_format_table_aligns_long_names():
+    rows = [{"setting": s, "acc": v} for s in ("short", "warm-up + cosine, wd warm-up") for v in (0.5, 0.7)]
+    lines = format_table(seed_table(rows, "acc")).splitlines()
+    assert lines[0].index(":") == lines[1].index(":") and "60.00% ± 10.00  (50.00–70.00, 2 seeds)" in lines[0]
