@@ -17,6 +17,14 @@ def topk_correct(logits: torch.Tensor, labels: torch.Tensor, ks=(1, 5)) -> dict[
     return {k: int(hit[:, : min(k, kmax)].any(dim=1).sum()) for k in ks}
 
 
+def topk_hits(logits: torch.Tensor, labels: torch.Tensor, ks=(1, 5)) -> torch.Tensor:
+    """`topk_correct` as one int64 tensor on the logits' device, one count per k: no read-back
+    to the host, so a training loop can add it up every step and read it once per epoch."""
+    kmax = min(max(ks), logits.shape[1])
+    hit = logits.topk(kmax, dim=1).indices == labels[:, None]  # (B, kmax)
+    return torch.stack([hit[:, : min(k, kmax)].any(dim=1).sum() for k in ks])
+
+
 def accuracy(logits: torch.Tensor, labels: torch.Tensor, k: int = 1) -> float:
     """Top-k accuracy as a fraction."""
     return topk_correct(logits, labels, (k,))[k] / len(labels)

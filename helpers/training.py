@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from helpers import runtime
-from helpers.metrics import topk_correct
+from helpers.metrics import topk_correct, topk_hits
 
 
 @dataclass
@@ -127,7 +127,7 @@ def evaluate(model: nn.Module, loader, loss_fn=None, amp: bool | None = None) ->
 def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.optim.Optimizer, scheduler=None,
         wd_schedule=None, loss_fn=None, penalty=None, checkpoint_dir: str | Path | None = None, amp: bool | None = None,
         explode: float = 10.0, after_step=None, progress: bool = True, desc: str = "train",
-        extra_eval: dict | None = None) -> History:  # fmt: skip
+        extra_eval: dict | None = None, check_every: int = 50) -> History:  # fmt: skip
     """Train `model` for `epochs` passes over `train`, evaluating on `val` after each (lab 01).
 
     scheduler: a per-step multiplier of each group's initial lr (see helpers.schedules), or a
@@ -137,6 +137,9 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     checkpoint_dir: save `last.pt`/`best.pt` there and resume from `last.pt` if present.
     explode: the run counts as diverged when a batch's loss turns NaN/inf or exceeds
         `explode` x ln(classes) — an untrained classifier's loss — e.g. 23 for 10 classes.
+        The check reads a flag kept on the device every `check_every` steps and at the end of each
+        epoch, so a diverged run stops at most that many steps late; the epoch it diverged in is
+        not recorded (its numbers would be meaningless).
     after_step: called with the step number after every optimizer step (e.g. an EMA update, lab 08).
     extra_eval: {name: loader} evaluated after each epoch like `val`, recorded as `<name>_loss`,
         `<name>_top1`, ... (lab 03: clean training images, since `train_top1` is measured on the
@@ -158,9 +161,12 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
         runtime.reset_peak_memory(device)
         start = time.perf_counter()
         model.train()
-        seen, loss_sum, hits = 0, 0.0, {1: 0, 5: 0}
-        lr = None
-        for x, y in train:
+        # sums stay on the device; the host reads them once per epoch and the divergence flag every
+        # `check_every` steps, so the loop never waits for the device (no .item() per step)
+        seen, loss_sum = 0, torch.zeros((), device=device)
+        hits, worst = torch.zeros(2, dtype=torch.long, device=device), torch.zeros((), device=device)
+        lr = limit = None
+        for i, (x, y) in enumerate(train, start=1):
             lr = apply_schedules(optimizer, scheduler, wd_schedule, step)
             with autocast(device, amp):
                 logits = model(x)
@@ -168,11 +174,9 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
                 if penalty is not None:
                     loss = loss + penalty(model)
             limit = explode * math.log(logits.shape[1])
-            value = loss.item()  # the step's one read-back from the device
-            if not math.isfinite(value) or value > limit:
-                history.status = "diverged"
-                history.message = (f"loss became {value:.4g} (limit {limit:.3g}) in epoch {epoch} at lr {lr:g}; "
-                                   "this run stopped there")  # fmt: skip
+            value = loss.detach().float()
+            worst = torch.maximum(worst, torch.nan_to_num(value, nan=math.inf))  # NaN counts as inf
+            if i % check_every == 0 and _diverged(history, worst, limit, epoch, lr):
                 break
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -183,15 +187,17 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
             if after_step is not None:
                 after_step(step)
             loss_sum += value * len(y)
-            for k, v in topk_correct(logits.detach(), y, (1, 5)).items():
-                hits[k] += v
+            hits += topk_hits(logits.detach(), y, (1, 5))
             seen += len(y)
             bar.update()
+        if not history.diverged and limit is not None:
+            _diverged(history, worst, limit, epoch, lr)  # the steps since the last look
         if history.diverged:
             break
-        row = {"epoch": epoch, "lr": lr, "train_loss": loss_sum / seen, "train_top1": hits[1] / seen}
+        top1, top5 = hits.tolist()
+        row = {"epoch": epoch, "lr": lr, "train_loss": loss_sum.item() / seen, "train_top1": top1 / seen}
         if len(train.classes) > 5:
-            row["train_top5"] = hits[5] / seen
+            row["train_top5"] = top5 / seen
         if val is not None:
             row.update({f"val_{k}": v for k, v in evaluate(model, val, loss_fn, amp).items()})
         for name, loader in (extra_eval or {}).items():
@@ -207,6 +213,17 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     if history.diverged:
         print(f"{desc}: diverged — {history.message}")
     return history
+
+
+def _diverged(history: History, worst: torch.Tensor, limit: float, epoch: int, lr) -> bool:
+    """Read the device-side worst loss; past `limit` (NaN counts as inf), mark the run diverged."""
+    value = worst.item()
+    if value <= limit:
+        return False
+    history.status = "diverged"
+    became = "NaN or inf" if math.isinf(value) else f"{value:.4g}"
+    history.message = f"loss became {became} (limit {limit:.3g}) in epoch {epoch} at lr {lr:g}; this run stopped there"
+    return True
 
 
 def apply_schedules(optimizer, scheduler, wd_schedule, step: int) -> float:

@@ -95,6 +95,42 @@ def test_divergence_is_recorded_not_raised(toy, capsys):
     assert "diverged" in capsys.readouterr().out
 
 
+class CountReads(torch.overrides.TorchFunctionMode):
+    """Counts the calls that make the host wait for the device: .item(), .tolist(), bool/int/float of a tensor."""
+
+    READS = {torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.__bool__, torch.Tensor.__int__,
+             torch.Tensor.__float__, torch.Tensor.__index__, torch.Tensor.numpy}  # fmt: skip
+
+    def __init__(self):
+        super().__init__()
+        self.reads = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.reads += func in self.READS
+        return func(*args, **(kwargs or {}))
+
+
+def test_fit_reads_nothing_back_per_step(toy):
+    """Sums and the divergence flag stay on the device: reads grow with epochs, not with steps."""
+    train, val = toy
+    counts = {}
+    for batch in (100, 10):  # 9 and 90 steps per epoch
+        torch.manual_seed(0)
+        model = SimpleNN(num_classes=10, in_channels=3)
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        with CountReads() as mode:
+            fit(model, Loader(train, batch_size=batch), Loader(val, batch_size=300), epochs=2, optimizer=opt,
+                progress=False, check_every=1000)  # fmt: skip
+        counts[batch] = mode.reads
+    assert counts[10] == counts[100] < 30, f"host reads: {counts} (90 steps vs 9 steps per epoch)"
+
+
+def test_divergence_within_the_check_window_stops_the_run(toy):
+    model, opt, train, val = make_run(toy, lr=1e6, dropout=0.0)
+    history = fit(model, train, val, epochs=3, optimizer=opt, progress=False, check_every=3)
+    assert history.diverged and len(history) == 0 and "in epoch 1" in history.message
+
+
 def test_schedules_change_lr_and_weight_decay_per_step(toy):
     model, opt, train, _ = make_run(toy)
     seen = []
