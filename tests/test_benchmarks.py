@@ -25,3 +25,9 @@ def test_train_step_benchmark():
     result = run("train_step.py", "--steps", "2", "--batch-size", "16")
     assert abs(result["train_gflop_per_image"] - 0.2433) < 0.01  # 3 x ResNet-20's ~41M multiply-adds x 2
     assert result["matmul_gflops"] > 0 and 0 < result["fraction_of_matmul"]
+
+
+def test_fit_overhead_benchmark(fmnist):
+    result = run("fit_overhead.py", "--images", "512", "--repeats", "1")
+    assert result["steps"] == 4 and len(result["bare_seconds"]) == len(result["fit_seconds"]) == 1
+    assert result["overhead"] > -1 and "cpu" in result["machine"]

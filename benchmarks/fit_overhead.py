@@ -1,0 +1,87 @@
+"""What `fit` costs beyond the model: `fit` vs a bare training loop, same model, batches and steps.
+
+    python benchmarks/fit_overhead.py [--model simplenn|resnet20] [--device auto] [--images 10000] [--repeats 3]
+
+The bare loop is forward, cross-entropy, zero_grad, backward, SGD step, and nothing else. `fit`
+adds what makes a run a lab's run: per-step schedules, the divergence guard, loss and top-k sums
+kept on the device, a progress bar (off here), and one read-back per epoch. Neither evaluates
+(val=None), so the ratio is the loop's own overhead. Each is timed `--repeats` times, alternating,
+from fresh weights; the best of each is compared. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+import torch.nn.functional as F
+
+from helpers import data, runtime
+from helpers.loader import Loader
+from helpers.models.resnet import resnet20
+from helpers.models.simple import SimpleNN
+from helpers.training import fit
+
+
+def bare(model, loader, opt, device) -> float:
+    start = time.perf_counter()
+    for x, y in loader:
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    runtime.synchronize(device)
+    return time.perf_counter() - start
+
+
+def with_fit(model, loader, opt, device) -> float:
+    start = time.perf_counter()
+    history = fit(model, loader, None, epochs=1, optimizer=opt, progress=False)
+    runtime.synchronize(device)
+    assert history.status == "ok"
+    return time.perf_counter() - start
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="simplenn", choices=("simplenn", "resnet20"))
+    parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--images", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    device = runtime.pick_device(args.device)
+    ds = data.load(args.dataset)
+    split = ds.train.subset(torch.arange(args.images))
+    loader = Loader(split, batch_size=args.batch_size, device=device)
+    build = {"simplenn": lambda: SimpleNN(10, ds.shape[0]),
+             "resnet20": lambda: resnet20(num_classes=10, in_channels=ds.shape[0])}[args.model]  # fmt: skip
+    times = {"bare": [], "fit": []}
+    for repeat in range(args.repeats + 1):  # the first round warms up and is not counted
+        for name, run in (("bare", bare), ("fit", with_fit)):
+            torch.manual_seed(repeat)
+            model = build().to(device)
+            opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+            seconds = run(model, loader, opt, device)
+            if repeat:
+                times[name].append(seconds)
+    best = {k: min(v) for k, v in times.items()}
+    print(json.dumps({
+        "benchmark": "fit_overhead",
+        "machine": runtime.describe(device),
+        "model": args.model,
+        "images": args.images,
+        "batch_size": args.batch_size,
+        "steps": len(loader),
+        "bare_seconds": [round(t, 3) for t in times["bare"]],
+        "fit_seconds": [round(t, 3) for t in times["fit"]],
+        "overhead": round(best["fit"] / best["bare"] - 1, 4),
+    }, indent=1))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
