@@ -9,7 +9,8 @@ Introduced in lab 01 (a baseline run); schedules in lab 02, penalties in lab 05.
   goes on;
 - with `checkpoint_dir`, writes `last.pt` after every epoch and `best.pt` at the best
   validation accuracy (atomically), and resumes from `last.pt` (loaded with weights_only=True);
-- on CUDA, uses bf16 autocast and channels_last by default.
+- on CUDA, trains in mixed precision by default (`amp_dtype`): bfloat16 where the GPU supports it
+  (compute capability 8.0+), float16 with a gradient scaler on older GPUs (Colab's T4).
 """
 
 from __future__ import annotations
@@ -91,11 +92,22 @@ def summary(histories: dict, test: dict | None = None):
     return pd.DataFrame(rows).set_index("run")
 
 
+def amp_dtype(device: torch.device) -> torch.dtype | None:
+    """The mixed precision that fits the device: bfloat16 on CUDA GPUs with native support (compute
+    capability 8.0 and up: A100, H100, RTX 30xx and later), float16 on older ones (T4, V100: with a
+    gradient scaler, as float16's range is narrow), None (float32) on the CPU and MPS."""
+    if device.type != "cuda":
+        return None
+    major, _ = torch.cuda.get_device_capability(device)
+    return torch.bfloat16 if major >= 8 else torch.float16
+
+
 def autocast(device: torch.device, enabled: bool | None = None):
-    """bf16 autocast on CUDA (default on), nothing elsewhere."""
-    if enabled is None:
-        enabled = device.type == "cuda"
-    return torch.autocast("cuda", dtype=torch.bfloat16) if enabled and device.type == "cuda" else nullcontext()
+    """Autocast at `amp_dtype(device)` on CUDA (default on), nothing elsewhere."""
+    dtype = amp_dtype(device)
+    if enabled is False or dtype is None:
+        return nullcontext()
+    return torch.autocast("cuda", dtype=dtype)
 
 
 @torch.no_grad()
@@ -140,6 +152,7 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
         The check reads a flag kept on the device every `check_every` steps and at the end of each
         epoch, so a diverged run stops at most that many steps late; the epoch it diverged in is
         not recorded (its numbers would be meaningless).
+    amp: mixed precision (`amp_dtype`); None: on where the device has it (CUDA), False: float32.
     after_step: called with the step number after every optimizer step (e.g. an EMA update, lab 08).
     extra_eval: {name: loader} evaluated after each epoch like `val`, recorded as `<name>_loss`,
         `<name>_top1`, ... (lab 03: clean training images, since `train_top1` is measured on the
@@ -154,6 +167,8 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     ckpt = Checkpoints(checkpoint_dir) if checkpoint_dir else None
     if ckpt and ckpt.has_last():
         history, step = ckpt.resume(model, optimizer, train, scheduler)
+    fp16 = amp is not False and amp_dtype(device) == torch.float16
+    scaler = torch.amp.GradScaler("cuda") if fp16 else None
     bar = progress_bar(epochs * len(train), desc, initial=step, disable=not progress)
     for epoch in range(len(history) + 1, epochs + 1):
         if history.diverged:
@@ -179,8 +194,13 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
             if i % check_every == 0 and _diverged(history, worst, limit, epoch, lr):
                 break
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            if scaler is None:
+                loss.backward()
+                optimizer.step()
+            else:  # float16: scale the loss so small gradients survive; a step with inf/NaN gradients is skipped
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
             if scheduler is not None and hasattr(scheduler, "step"):
                 scheduler.step()
             step += 1

@@ -209,3 +209,16 @@ def test_plots_return_figures_headless(toy):
     assert all(isinstance(f, matplotlib.figure.Figure) for f in figures)
     labels = [t.get_text() for t in figures[3].axes[0].get_legend().get_texts()]
     assert labels == ["ok", "lr=1 (diverged)"]
+
+
+@pytest.mark.parametrize(("capability", "expected"), [((9, 0), torch.bfloat16), ((8, 0), torch.bfloat16),
+                                                      ((7, 5), torch.float16), ((6, 0), torch.float16)])  # fmt: skip
+def test_mixed_precision_fits_the_gpu(monkeypatch, capability, expected):
+    """bf16 where the GPU has it (A100/H100: 8.0+), fp16 (with a scaler in fit) on a T4 (7.5); none on the CPU."""
+    from helpers.training import amp_dtype, autocast
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert amp_dtype(torch.device("cuda")) == expected
+    assert amp_dtype(torch.device("cpu")) is None and amp_dtype(torch.device("mps")) is None
+    with autocast(torch.device("cpu")):
+        assert torch.ones(2, 2).matmul(torch.ones(2, 2)).dtype == torch.float32
