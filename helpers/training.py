@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from helpers import runtime
+from helpers import runtime, tracking
 from helpers.metrics import topk_correct, topk_hits
 
 
@@ -139,7 +139,7 @@ def evaluate(model: nn.Module, loader, loss_fn=None, amp: bool | None = None) ->
 def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.optim.Optimizer, scheduler=None,
         wd_schedule=None, loss_fn=None, penalty=None, checkpoint_dir: str | Path | None = None, amp: bool | None = None,
         explode: float = 10.0, after_step=None, progress: bool = True, desc: str = "train",
-        extra_eval: dict | None = None, check_every: int = 50) -> History:  # fmt: skip
+        extra_eval: dict | None = None, check_every: int = 50, logger=None) -> History:  # fmt: skip
     """Train `model` for `epochs` passes over `train`, evaluating on `val` after each (lab 01).
 
     scheduler: a per-step multiplier of each group's initial lr (see helpers.schedules), or a
@@ -152,6 +152,8 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
         The check reads a flag kept on the device every `check_every` steps and at the end of each
         epoch, so a diverged run stops at most that many steps late; the epoch it diverged in is
         not recorded (its numbers would be meaningless).
+    logger: called with each epoch's row after it is recorded (helpers.tracking); None: TensorBoard
+        under $LABS_TENSORBOARD where that is set, else no logging.
     amp: mixed precision (`amp_dtype`); None: on where the device has it (CUDA), False: float32.
     after_step: called with the step number after every optimizer step (e.g. an EMA update, lab 08).
     extra_eval: {name: loader} evaluated after each epoch like `val`, recorded as `<name>_loss`,
@@ -169,6 +171,8 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
         history, step = ckpt.resume(model, optimizer, train, scheduler)
     fp16 = amp is not False and amp_dtype(device) == torch.float16
     scaler = torch.amp.GradScaler("cuda") if fp16 else None
+    own_logger = logger is None
+    logger = tracking.from_env(desc) if own_logger else logger
     bar = progress_bar(epochs * len(train), desc, initial=step, disable=not progress)
     for epoch in range(len(history) + 1, epochs + 1):
         if history.diverged:
@@ -226,10 +230,14 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
         row["seconds"] = time.perf_counter() - start
         row["peak_memory_mib"] = runtime.peak_memory_mib(device)
         history.rows.append(row)
+        if logger is not None:
+            logger(row)
         bar.set_postfix({k: f"{row[k]:.3f}" for k in ("train_loss", "val_top1") if k in row})
         if ckpt:
             ckpt.save(model, optimizer, train, scheduler, history, step)
     bar.close()
+    if own_logger and logger is not None:
+        logger.close()
     if history.diverged:
         print(f"{desc}: diverged — {history.message}")
     return history

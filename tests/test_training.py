@@ -222,3 +222,21 @@ def test_mixed_precision_fits_the_gpu(monkeypatch, capability, expected):
     assert amp_dtype(torch.device("cpu")) is None and amp_dtype(torch.device("mps")) is None
     with autocast(torch.device("cpu")):
         assert torch.ones(2, 2).matmul(torch.ones(2, 2)).dtype == torch.float32
+
+
+def test_fit_logs_each_epoch_to_a_hook_and_to_tensorboard(toy, tmp_path, monkeypatch):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    model, opt, train, val = make_run(toy)
+    rows = []
+    history = fit(model, train, val, epochs=2, optimizer=opt, progress=False, logger=rows.append)
+    assert rows == history.rows
+    monkeypatch.setenv("LABS_TENSORBOARD", str(tmp_path))
+    history = fit(model, train, val, epochs=2, optimizer=opt, progress=False, desc="seed 0, lr=0.05")
+    (run,) = tmp_path.iterdir()
+    assert run.name.startswith("seed-0-lr=0.05-")
+    events = EventAccumulator(str(run))
+    events.Reload()
+    assert {"train/loss", "val/top1", "lr", "seconds"} <= set(events.Tags()["scalars"])
+    logged = [(e.step, e.value) for e in events.Scalars("val/top1")]
+    assert logged == [(r["epoch"], pytest.approx(r["val_top1"])) for r in history.rows]
