@@ -34,8 +34,11 @@ def run(cmd, **kwargs) -> subprocess.CompletedProcess:
 
 @pytest.mark.skipif(not DATA.exists(), reason="needs data/fashion-mnist.pt (make data)")
 def test_wheel_runs_lab01_outside_the_repository_with_read_only_data(tmp_path):
-    wheels = tmp_path / "wheels"
-    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(REPO)])
+    src, wheels = tmp_path / "src", tmp_path / "wheels"  # built from a copy: the build leaves nothing in the checkout
+    shutil.copytree(REPO / "helpers", src / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, src)
+    run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(src)])
     (wheel,) = wheels.glob("image_classification_labs-*.whl")
     env_dir = tmp_path / "env"
     run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(env_dir)])
