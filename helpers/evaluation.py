@@ -83,7 +83,8 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins
 # ---------------------------------------------------------------- models earlier labs left behind
 
 
-def _builders() -> dict:
+def builders() -> dict:
+    """The constructors a saved model names (`helpers.results.save_weights`), by name."""
     from helpers.models.fastnet import FastNet
     from helpers.models.resnet import resnet20
     from helpers.models.simple import SimpleNN
@@ -116,13 +117,13 @@ def saved_models(results_dir: str | Path, dataset: str) -> dict:
     file that does not load (another version's layer names, a damaged file) is skipped with a
     printed reason rather than stopping the lab.
     """
-    builders, found = _builders(), {}
+    constructors, found = builders(), {}
     for path in sorted(Path(results_dir, "weights").glob("*.pt")):
         try:
             saved = torch.load(path, weights_only=True, map_location="cpu")
             if saved.get("dataset") != dataset:
                 continue
-            model = builders[saved["builder"]](**saved["kwargs"])
+            model = constructors[saved["builder"]](**saved["kwargs"])
             model.load_state_dict(saved["model"])
         except Exception as e:  # noqa: BLE001 - any unreadable file: say which and go on
             print(f"skipped {path.name}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")

@@ -66,10 +66,14 @@ def save_weights(cfg: LabConfig, model: torch.nn.Module, builder: str, **kwargs)
     """Save a trained model as `<cfg.results_dir>/weights/<cfg.lab>.pt`, for later labs to evaluate.
 
     A checkpoint is weights *and* how to rebuild the network: `builder` names the constructor
-    (`SimpleNN`, `resnet20`, `ViT`, `FastNet`; see `helpers.evaluation.BUILDERS`) and `kwargs`
+    (`SimpleNN`, `resnet20`, `ViT`, `FastNet`: `helpers.evaluation.builders()`) and `kwargs`
     are its keyword arguments (plain numbers, strings, lists). The dataset and profile are stored
     too, so lab 10 only compares models trained on its own data. Tensors are saved on the CPU.
     """
+    from helpers.evaluation import builders
+
+    if builder not in builders():
+        raise LabError(f"save_weights: unknown builder {builder!r}. Valid: {', '.join(builders())}.")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     payload = {"builder": builder, "kwargs": kwargs, "lab": cfg.lab, "dataset": cfg.dataset,
                "profile": cfg.profile, "model": state}  # fmt: skip

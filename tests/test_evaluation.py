@@ -11,6 +11,7 @@ from torch import nn
 from helpers import evaluation
 from helpers.conv import measure_layer, saved_tensor_bytes
 from helpers.early_stopping import EarlyStopping, fit_early_stopping
+from helpers.errors import LabError
 from helpers.models.simplenet import CustomNet, SimpleNet, count_convs
 from helpers.training import History
 
@@ -155,6 +156,8 @@ def test_saved_models_rebuild_what_labs_06_to_08_save_and_skip_the_rest(tmp_path
         save_weights(cfg, model, builder, num_classes=10, in_channels=1, **kwargs)
     other = LabConfig(lab="01_sanity_checks", profile="quick", dataset="cifar10", results_dir=tmp_path)
     save_weights(other, nn.Linear(2, 2), "SimpleNN")  # another dataset: left out, not loaded
+    with pytest.raises(LabError, match="unknown builder 'simplenn'. Valid: SimpleNN"):
+        save_weights(other, nn.Linear(2, 2), "simplenn")
     (tmp_path / "weights" / "zz_damaged.pt").write_bytes(b"not a checkpoint")
 
     loaded = evaluation.saved_models(tmp_path, "fashion-mnist")
