@@ -73,11 +73,22 @@ def bwrap_command() -> tuple[str, ...] | None:
         "--unshare-all",
         "--die-with-parent",
     )  # fmt: skip; the kernel is already a new session
+    cmd += tuple(_rebound_under_tmp())
     try:
         ok = subprocess.run([*cmd, "true"], capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         ok = False
     return cmd if ok else None
+
+
+def _rebound_under_tmp() -> list[str]:
+    """The sandbox's /tmp is private; where the environment, the checkout or the data live under
+    /tmp (a clone made there), bind them back in, read-only, or the kernel could not start."""
+    from helpers.config import REPO, default_dir
+
+    needed = {Path(sys.prefix).resolve(), REPO.resolve(), default_dir("LABS_DATA_DIR", "data").resolve()}
+    under = sorted(p for p in needed if p.exists() and Path("/tmp") in p.parents)
+    return [arg for p in under for arg in ("--ro-bind", str(p), str(p))]
 
 
 def isolation_name(use_bwrap: bool | None = None) -> str:
