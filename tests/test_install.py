@@ -32,20 +32,34 @@ def run(cmd, **kwargs) -> subprocess.CompletedProcess:
     return proc
 
 
-@pytest.mark.skipif(not DATA.exists(), reason="needs data/fashion-mnist.pt (make data)")
-def test_wheel_runs_lab01_outside_the_repository_with_read_only_data(tmp_path):
-    src, wheels = tmp_path / "src", tmp_path / "wheels"  # built from a copy: the build leaves nothing in the checkout
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    """The package's wheel, built from a copy: the build leaves nothing in the checkout."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    src, wheels = tmp / "src", tmp / "wheels"
     shutil.copytree(REPO / "helpers", src / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, src)
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(src)])
-    (wheel,) = wheels.glob("image_classification_labs-*.whl")
-    env_dir = tmp_path / "env"
-    run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", str(env_dir)])
+    (found,) = wheels.glob("image_classification_labs-*.whl")
+    return found
+
+
+def fresh_env(env_dir: Path) -> Path:
+    """A new virtual environment without the package, whose dependencies (pip too) are the test environment's."""
+    # without its own pip and setuptools: an old bundled setuptools would shadow the one torch requires
+    run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(env_dir)])
     python = env_dir / "bin" / "python"
     purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
     ours = [sysconfig.get_paths()["purelib"], *site.getsitepackages()]
     Path(purelib, "deps-from-the-test-environment.pth").write_text("\n".join(dict.fromkeys(ours)) + "\n")
+    return python
+
+
+@pytest.mark.skipif(not DATA.exists(), reason="needs data/fashion-mnist.pt (make data)")
+def test_wheel_runs_lab01_outside_the_repository_with_read_only_data(tmp_path, wheel):
+    env_dir = tmp_path / "env"
+    python = fresh_env(env_dir)
     run([str(python), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)])
 
     course, home = tmp_path / "course", tmp_path / "home"
@@ -71,3 +85,66 @@ def test_wheel_runs_lab01_outside_the_repository_with_read_only_data(tmp_path):
     code = "from helpers.config import default_dir; print(default_dir('LABS_RESULTS_DIR', 'results'))"
     results = run([str(python), "-c", code], cwd=course, env=env).stdout.strip()
     assert results == str(home / ".local/share/image-classification-labs/results"), "per user, not site-packages"
+
+
+def hosted_cell(package) -> str:
+    """Lab 01's hosted-setup cell as `labs student --package` writes it."""
+    from helpers.course import cells, student
+
+    nb = cells.read_notebook(REPO / "labs" / "01_sanity_checks.ipynb")
+    student.set_package(nb, package)
+    (cell,) = [c for c in nb.cells if cells.HOSTED_TAG in c.metadata.get("tags", [])]
+    return cell.source
+
+
+def test_hosted_setup_installs_the_package_and_keeps_the_platforms_torch(tmp_path, wheel):
+    """A Kaggle kernel (its environment variable) without the package: the first cell installs the wheel from the
+    local file, offline, and the platform's torch and torchvision stay the ones already there, same files and
+    versions. Outside a hosted notebook, or once the package is there, the cell does nothing."""
+    python = fresh_env(tmp_path / "env")
+    torch_ = "torch.__file__, torch.__version__, torchvision.__version__"
+    where = f"import helpers.config, torch, torchvision; print(helpers.config.__file__, {torch_})"
+    probe = f"import importlib.util, torch, torchvision; print(importlib.util.find_spec('helpers'), {torch_})"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KAGGLE_", "PYTHON", "PIP_"))}
+    env.update(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    platform = run([str(python), "-c", probe], cwd=tmp_path, env=env).stdout.split()
+    assert platform[0] == "None", "the fresh environment must not have the package yet"
+
+    cell = hosted_cell(str(wheel))
+    run([str(python), "-c", cell], cwd=tmp_path, env=env)  # not hosted: nothing installed
+    assert run([str(python), "-c", probe], cwd=tmp_path, env=env).stdout.split()[0] == "None"
+
+    hosted = {**env, "KAGGLE_KERNEL_RUN_TYPE": "Interactive"}
+    run([str(python), "-c", cell + "\n" + where], cwd=tmp_path, env=hosted)  # imports in the same process
+    after = run([str(python), "-c", where], cwd=tmp_path, env=env).stdout.split()
+    assert after[0].startswith(str(tmp_path / "env")), f"helpers came from {after[0]}, not the installed wheel"
+    assert after[1:] == platform[1:], "the platform's torch and torchvision were replaced"
+
+    again = hosted_cell(str(tmp_path / "no-such.whl"))  # installed now: the cell must not try again
+    run([str(python), "-c", again], cwd=tmp_path, env=hosted)
+
+
+def test_every_lab_has_the_same_hosted_setup_cell_before_its_parameters():
+    from helpers.course import cells
+
+    sources = {}
+    for path in sorted((REPO / "labs").glob("*.ipynb")):
+        nb = cells.read_notebook(path)
+        tags = [c.metadata.get("tags", []) for c in nb.cells]
+        hosted = [i for i, t in enumerate(tags) if cells.HOSTED_TAG in t]
+        params = [i for i, t in enumerate(tags) if "parameters" in t]
+        assert len(hosted) == 1 and hosted[0] < params[0], f"{path.name}: one hosted-setup cell, before the parameters"
+        sources[path.name] = nb.cells[hosted[0]].source
+    assert len(set(sources.values())) == 1, "the labs' hosted-setup cells differ: keep them identical"
+
+
+def test_hosted_setup_without_a_package_asks_for_one(tmp_path):
+    from helpers.course import cells
+
+    nb = cells.read_notebook(REPO / "labs" / "01_sanity_checks.ipynb")
+    (cell,) = [c for c in nb.cells if cells.HOSTED_TAG in c.metadata.get("tags", [])]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(KAGGLE_KERNEL_RUN_TYPE="Interactive")
+    no_site = [sys.executable, "-I", "-S", "-c", cell.source]  # no site-packages: the package is not there
+    proc = subprocess.run(no_site, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert proc.returncode != 0 and "Set PACKAGE in this cell" in proc.stderr, proc.stderr

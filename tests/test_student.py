@@ -173,3 +173,16 @@ def test_student_versions_filled_in_with_the_solutions_run_and_grade_full_marks(
         assert float(row["score"]) == float(row["max_score"]) == total, f"{lab.stem}: not full marks: {row}"
         questions = sum(cells.is_written_answer(c) for c in source.cells)
         assert row["written_answers"] == (f"{questions}/{questions} answered" if questions else "-"), row
+
+
+def test_package_is_written_into_every_handouts_hosted_setup_cell(tmp_path):
+    spec = "git+https://github.com/example-course/labs@v1"
+    proc = cli("student", "--out", str(tmp_path / "out"), "--package", spec, "01", "02")
+    assert proc.returncode == 0, proc.stderr
+    for path in sorted((tmp_path / "out").iterdir()):
+        nb = cells.read_notebook(path)
+        (hosted,) = [c for c in nb.cells if cells.HOSTED_TAG in c.metadata.get("tags", [])]
+        assert f"PACKAGE = {spec!r}" in hosted.source and "PACKAGE = None" not in hosted.source
+    bad = cli("student", "--out", str(tmp_path / "bad"), "--package", "a\nb", "01")
+    assert bad.returncode == 2 and "give one pip requirement" in bad.stderr
+    assert not (tmp_path / "bad").exists(), "nothing is written when the spec is refused"

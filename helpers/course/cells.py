@@ -30,6 +30,7 @@ CHECK_TAG = "check"  # cell tag the student versions carry on check cells
 EXERCISE_TAG = "exercise"  # ... and on cells whose solution was removed
 DEMO_TAG = "demonstration"  # a check of the helpers' results: shown, never counted
 INJECTED_TAG = "injected-parameters"  # papermill's tag on the cell it inserts
+HOSTED_TAG = "hosted-setup"  # the cell that installs the package on Colab or Kaggle
 _ASSERT = re.compile(r"^\s*assert\b", re.M)
 _LIKE_A_MARKER = re.compile(r"^\s*#*\s*(BEGIN|END)[\s_-]*SOLUTION\b", re.I)  # what a marker looks like, loosely
 

@@ -79,7 +79,7 @@ def cmd_verify(args) -> int:
 def cmd_student(args) -> int:
     from helpers.course import student
 
-    for path in student.write_student_versions(args.labs, args.out):
+    for path in student.write_student_versions(args.labs, args.out, package=args.package):
         print(f"wrote {path}")
     return 0
 
@@ -192,6 +192,9 @@ def main(argv=None) -> int:
     p = sub.add_parser("student", help="write student versions of the labs (solutions replaced, outputs cleared)")
     p.add_argument("labs", nargs="*", help="lab numbers or names (default: every lab)")
     p.add_argument("--out", required=True, help="folder for the student notebooks")
+    p.add_argument("--package", metavar="SPEC",
+                   help="what Colab or Kaggle installs the labs from, e.g. git+https://github.com/ORG/REPO@v1 "
+                        "(default: none; a hosted notebook then asks for it)")  # fmt: skip
     p.set_defaults(func=cmd_student)
 
     p = sub.add_parser("grade", help="grade a folder of submitted executed notebooks (one sub-folder per student)")

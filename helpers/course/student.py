@@ -15,6 +15,10 @@ at the indentation of the `### BEGIN SOLUTION` line (in markdown: `YOUR ANSWER H
 and execution counts are cleared; check cells are kept word for word and tagged `check` (and
 exercise cells `exercise`) so a grader can find them. Cell ids are kept, too.
 
+`--package SPEC` writes where a hosted notebook (Colab, Kaggle) installs the labs' package from
+into each lab's `hosted-setup` cell: the course's git repository (`git+https://…`) or a wheel's
+URL. Without it, a hosted notebook asks the student to write it in.
+
 Cells carry nbgrader's metadata (`solution`, `grade`, `locked`, `points`, `grade_id`), as
 nbgrader's own student versions do: exercise cells are solutions, graded check cells are locked
 tests with their points, written answers are solutions graded by hand.
@@ -23,6 +27,7 @@ tests with their points, written answers are solutions graded by hand.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import nbformat
@@ -71,7 +76,20 @@ def _nbgrader(cell, index: int, **values) -> None:
     cell.metadata["nbgrader"] = meta
 
 
-def student_version(nb, name: str = "notebook"):
+PACKAGE_LINE = re.compile(r"^PACKAGE = .*$", re.M)
+
+
+def set_package(nb, spec: str, name: str = "notebook") -> None:
+    """Point the lab's hosted-setup cell at `spec`; raises LabError when the lab has no such cell."""
+    if not spec.strip() or any(c in spec for c in "\n\r"):
+        raise LabError(f"--package {spec!r}: give one pip requirement, e.g. git+https://github.com/ORG/REPO@v1.")
+    hosted = [c for c in nb.cells if cells.HOSTED_TAG in c.metadata.get("tags", [])]
+    if len(hosted) != 1 or not PACKAGE_LINE.search(hosted[0].source):
+        raise LabError(f"{name} has no cell tagged {cells.HOSTED_TAG!r} with a `PACKAGE = ...` line to set.")
+    hosted[0].source = PACKAGE_LINE.sub(lambda _: f"PACKAGE = {spec!r}", hosted[0].source, count=1)
+
+
+def student_version(nb, name: str = "notebook", package: str | None = None):
     """A copy of a lab notebook without its solutions or outputs.
 
     Raises LabError naming the notebook and the cell when solution markers are unbalanced.
@@ -105,18 +123,24 @@ def student_version(nb, name: str = "notebook"):
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
     nb.metadata.pop("papermill", None)
+    if package is not None:
+        set_package(nb, package, name)
     return nb
 
 
-def write_student_versions(names: list[str], out: str | Path, labs_dir: Path = LABS_DIR) -> list[Path]:
-    """Write `out/<lab>.ipynb` for each lab named (none: every lab); checks all before writing any."""
+def write_student_versions(
+    names: list[str], out: str | Path, labs_dir: Path = LABS_DIR, package: str | None = None
+) -> list[Path]:
+    """Write `out/<lab>.ipynb` for each lab named (none: every lab); checks all before writing any.
+
+    `package`: the pip requirement a hosted notebook installs (see `set_package`)."""
     out = Path(out)
     notebooks = find_labs(names, labs_dir)
     if not notebooks:
         raise LabError(f"No lab notebooks found in {labs_dir}.")
     if out.resolve() in {nb.resolve().parent for nb in notebooks}:
         raise LabError(f"--out {out} is the labs folder itself; the student versions would overwrite the solutions.")
-    versions = [(nb, student_version(cells.read_notebook(nb), nb.name)) for nb in notebooks]
+    versions = [(nb, student_version(cells.read_notebook(nb), nb.name, package)) for nb in notebooks]
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path, nb in versions:
