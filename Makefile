@@ -1,7 +1,8 @@
 ## make labs      execute every lab into executed/ and write executed/report.html (PROFILE=smoke|quick|full|auto)
 ## make test      run the test suite (what CI runs)
-## make install   create .venv and install requirements.txt (exact pins) and the package
+## make install   create .venv and install requirements.txt (exact pins) and the package; CPU=1: CPU-only torch
 ## make data      get Fashion-MNIST (Debian's package where apt and root are available, else a download)
+## make kernel    register .venv as the Jupyter kernel "Image-classification labs" (JupyterHub, a shared install)
 ## make system    install PostgreSQL's server and bubblewrap where missing (lab 13's sweep test, grading's sandbox)
 ## make lint      ruff over the package, the tests and the notebooks; make format fixes what it can
 ## make clean     remove executed/, results/ and caches
@@ -14,7 +15,11 @@ OUT ?= executed
 STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 
-.PHONY: help install data system labs test lint format clean
+# CPU=1 takes torch and torchvision from PyTorch's CPU-only index (same versions, +cpu builds, no CUDA libraries).
+CPU ?=
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+
+.PHONY: help install kernel data system labs test lint format clean
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -26,8 +31,13 @@ $(STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info; ok = (v[:2] == (3, 10) and v >= (3, 10, 12)) or v >= (3, 11, 4); \
 		sys.exit(0 if ok else "Python %d.%d.%d is too old for the labs: install Python 3.11 (3.10.12+ works) and run make again, e.g. make PYTHON=python3.11" % v[:3])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(if $(filter 1,$(CPU)),$(PY) -m pip install --quiet --disable-pip-version-check --index-url $(TORCH_CPU_INDEX) \
+		$$(grep -E '^(torch|torchvision)==' requirements.txt))
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .
 	@touch $@
+
+kernel: $(STAMP)
+	$(PY) -m ipykernel install --user --name image-classification-labs --display-name "Image-classification labs"
 
 # Fashion-MNIST: Debian's package where apt and root are available (offline), else torchvision's download.
 data: $(STAMP)

@@ -110,3 +110,10 @@ def test_every_pinned_package_is_used():
             modules_of.setdefault(dist.lower().replace("_", "-"), set()).add(module)
     unused = [name for name in pins() if name not in TOOLS and not modules_of.get(name.lower(), set()) & imported]
     assert not unused, f"pinned but never imported and not a named tool: {unused}"
+
+
+def test_make_help_lists_every_target():
+    text = (REPO / "Makefile").read_text()
+    targets = re.search(r"^\.PHONY:(.*)$", text, re.M).group(1).split()
+    helped = set(re.findall(r"^## make (\w+)", text, re.M))
+    assert set(targets) - {"help", "format"} <= helped, "every target gets a `## make TARGET  what it does` line"
