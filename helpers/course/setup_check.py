@@ -24,7 +24,7 @@ DATASETS = ("fashion-mnist", "cifar10")
 NEEDED_BY = {"fashion-mnist": "the smoke and quick profiles", "cifar10": "the full profile"}
 FIX_PACKAGES = "run `make install` (or `.venv/bin/pip install -r requirements.txt -e .`) and restart the kernel"
 # not imported by any lab: missing only means `make test`, `verify`, `grade` or JupyterLab will not run here
-INSTRUCTOR_TOOLS = {"pytest", "hypothesis", "ruff", "nbval", "jupyterlab", "psycopg", "psycopg-binary"}
+INSTRUCTOR_TOOLS = {"pytest", "hypothesis", "ruff", "nbval", "nbgrader", "jupyterlab", "psycopg", "psycopg-binary"}
 
 
 @dataclass
