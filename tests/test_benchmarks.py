@@ -22,9 +22,12 @@ def test_loader_benchmark(fmnist):
 
 
 def test_train_step_benchmark():
-    result = run("train_step.py", "--steps", "2", "--batch-size", "16")
+    result = run("train_step.py", "--steps", "2", "--batch-size", "16", "--repeats", "2", "--warmup", "0.1")
     assert abs(result["train_gflop_per_image"] - 0.2433) < 0.01  # 3 x ResNet-20's ~41M multiply-adds x 2
-    assert result["matmul_gflops"] > 0 and 0 < result["fraction_of_matmul"]
+    assert result["matmul_gflops"] == max(max(v) for v in result["matmul_gflops_by_size"].values())
+    low, high = result["fraction_spread"]
+    assert 0 < low <= high == result["fraction_of_matmul"]
+    assert all(len(v) == 2 for v in result["images_per_s"].values())
 
 
 def test_fit_overhead_benchmark(fmnist):
