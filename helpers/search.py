@@ -13,8 +13,8 @@ trial in a database:
   on each machine. Workers coordinate through the database alone; no scheduler of our own.
 
 A worker that dies mid-trial (a killed process, a lost machine) stops sending heartbeats; the
-next worker to start a trial marks that trial failed and queues it again with the same
-parameters (Optuna's `RetryHeartbeatStaleTrialCallback`), so no trial of the budget is lost.
+next worker to start a trial marks that trial failed and queues it again with the parameters
+it had drawn (Optuna's `RetryHeartbeatStaleTrialCallback`), so no trial of the budget is lost.
 """
 
 from __future__ import annotations
