@@ -175,7 +175,8 @@ def _kernel_manager(work: Path, memory: int, use_bwrap: bool | None):
     return km
 
 
-def _execute_here(nb, work: Path, cell_timeout: float, memory: int, use_bwrap: bool | None, conn) -> None:
+def _execute_here(nb, work: Path, cell_timeout: float, memory: int, use_bwrap: bool | None, conn,
+                  threads: int | None = None) -> None:  # fmt: skip
     """Run `nb` with nbclient in this (child) process; send (the executed notebook, replies, why it stopped)."""
     from nbclient import NotebookClient
 
@@ -187,6 +188,8 @@ def _execute_here(nb, work: Path, cell_timeout: float, memory: int, use_bwrap: b
     env = {"HOME": str(work), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LABS_HEADLESS": "1",
            "MPLBACKEND": "Agg", "LABS_RESULTS_DIR": str(work / "results"), "LANG": "C.UTF-8",
            "PYTHONNOUSERSITE": "1", "LABS_DATA_DIR": os.environ.get("LABS_DATA_DIR", "")}  # fmt: skip
+    if threads:  # N kernels at once share the cores: torch's threads spin-wait, so oversubscribing costs 10x or more
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
     env = {k: v for k, v in env.items() if v}
     km = _kernel_manager(work, memory, use_bwrap)
     client = NotebookClient(nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=False,
@@ -202,8 +205,16 @@ def _execute_here(nb, work: Path, cell_timeout: float, memory: int, use_bwrap: b
     conn.close()
 
 
-def execute(nb, work: Path, *, cell_timeout: float, notebook_timeout: float, memory: int = MEMORY_BYTES,
-            use_bwrap: bool | None = None) -> tuple[object, dict[int, str], str]:  # fmt: skip
+def execute(
+    nb,
+    work: Path,
+    *,
+    cell_timeout: float,
+    notebook_timeout: float,
+    memory: int = MEMORY_BYTES,
+    use_bwrap: bool | None = None,
+    threads: int | None = None,
+) -> tuple[object, dict[int, str], str]:
     """Run `nb` in a child process that is killed at the notebook's time limit (its kernel dies with it).
 
     Returns (the executed notebook, execute-reply status of each cell that ran, why it stopped early or '').
@@ -214,7 +225,7 @@ def execute(nb, work: Path, *, cell_timeout: float, notebook_timeout: float, mem
 
     ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_execute_here, args=(nb, work, cell_timeout, memory, use_bwrap, there))
+    child = ctx.Process(target=_execute_here, args=(nb, work, cell_timeout, memory, use_bwrap, there, threads))
     child.start()
     there.close()
     try:
@@ -284,10 +295,11 @@ def _printed(nb) -> list[tuple[str, int, float, float]]:
 
 def reproduce(sub_nb: dict, lab_nb: dict, *, params: dict | None = None, cell_timeout: float = 600,
               notebook_timeout: float = 1800, memory: int = MEMORY_BYTES,
-              use_bwrap: bool | None = None) -> dict:  # fmt: skip
+              use_bwrap: bool | None = None, threads: int | None = None) -> dict:  # fmt: skip
     """Re-run one submission (held in memory, as is its lab) in a throwaway folder; a Reproduction as a dict.
 
-    A plain function of plain data, so `--workers N` can run it in worker processes.
+    A plain function of plain data, so `--workers N` can run it in worker processes. `threads`: the
+    kernel's CPU threads (None: torch's default, every core).
     """
     import nbformat
 
@@ -305,6 +317,7 @@ def reproduce(sub_nb: dict, lab_nb: dict, *, params: dict | None = None, cell_ti
             notebook_timeout=notebook_timeout,
             memory=memory,
             use_bwrap=use_bwrap,
+            threads=threads,
         )
         return compare(sub, run_nb, lab, replies, stopped, isolation).to_dict()
     except Exception as err:  # noqa: BLE001 - one submission never stops the class
@@ -402,8 +415,10 @@ def reproduce_all(grades: list, workers: int = 1, cache: Path | None = None, **o
             apply(grade, result)
             bar.update()
     else:
+        threads = max(1, (os.cpu_count() or 1) // workers)  # the cores shared out, never oversubscribed
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-            running = {pool.submit(reproduce, sub, lab, **options): (grade, key) for grade, sub, lab, key in jobs}
+            running = {pool.submit(reproduce, sub, lab, threads=threads, **options): (grade, key)
+                       for grade, sub, lab, key in jobs}  # fmt: skip
             for done in concurrent.futures.as_completed(running):
                 grade, key = running[done]
                 _store(cache, key, done.result())

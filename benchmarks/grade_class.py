@@ -1,0 +1,216 @@
+"""A class of 40 lab-01 submissions through `grade --reproduce`: who is flagged, what is left unchanged, how long.
+
+    python benchmarks/grade_class.py [--workers 2] [--out DIR]
+
+Lab 01 is run once in smoke with the runner; from that real executed notebook and its results the
+script builds 40 submissions, ten of each kind:
+- honest: the run as it is (each with its own student name in the metadata, so none is
+  served from another's cached outcome);
+- wrong: an exercise replaced by one of the planted wrong answers of tests/planted/lab01.py,
+  its outputs left as the honest run printed them;
+- forged: the printed numbers and the results file raised, a check cell tagged
+  `raises-exception`, a check cell edited to pass, or a checked output's marker removed;
+- malicious: an added cell that tries to overwrite the lab and every other submission, to write
+  into HOME, and to open a network connection.
+
+Then `grade --reproduce --workers N` grades the folder. Each reproduction gets the cores divided
+among the workers as its threads; the smoke run is made with as many, since CPU results differ in
+their last digits between thread counts and a difference would flag the honest runs. The script checks that every honest
+submission gets full marks and is reproduced, that every other one is flagged by name (a check
+failed, not reproduced, or a problem listed), and that `labs/` and every submission are
+byte-for-byte what they were; and prints JSON with the counts, the grading time and the
+machine. Exit status 1 if any of that does not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+from planted.lab01 import PLANTED  # noqa: E402
+
+from helpers.course import cells, evidence, grading, reproduce, runner  # noqa: E402
+
+LAB = "01_sanity_checks"
+PAYLOAD = """import os, pathlib, socket
+for p in pathlib.Path({labs!r}).rglob('*'):
+    try: p.write_text('{{}}') if p.is_file() else None
+    except OSError: pass
+for p in pathlib.Path({subs!r}).rglob('*'):
+    try: p.write_text('{{}}') if p.is_file() else None
+    except OSError: pass
+try: pathlib.Path(os.path.expanduser('~/.pwned')).write_text('x')
+except OSError: pass
+try:
+    socket.create_connection(('1.1.1.1', 443), timeout=2); print('network: open')
+except OSError:
+    print('network: closed')"""
+
+
+def snapshot(*folders: Path) -> dict:
+    return {p: p.read_bytes() for f in folders for p in sorted(f.rglob("*")) if p.is_file()}
+
+
+def index_of(nb: dict, cell_id: str) -> int:
+    return next(i for i, c in enumerate(nb["cells"]) if c.get("id") == cell_id)
+
+
+def source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def checked_outputs(nb: dict) -> list[int]:
+    return [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in source(c)]
+
+
+def graded_checks(nb: dict) -> list[int]:
+    return [i for i, c in enumerate(nb["cells"]) if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+            and c["cell_type"] == "code"]  # fmt: skip
+
+
+def build(nb: dict, results: dict, labs: Path, subs: Path) -> dict[str, tuple[str, dict, dict]]:
+    """{student: (kind, notebook, results)}: ten of each kind."""
+    class_ = {}
+    for i in range(10):
+        honest = copy.deepcopy(nb)
+        honest["metadata"]["student"] = f"honest-{i:02d}"
+        class_[f"honest-{i:02d}"] = ("honest", honest, results)
+
+    wrong_answers = [(cell_id, p) for cell_id, planted in PLANTED.items() for p in planted]
+    for i in range(10):
+        cell_id, planted = wrong_answers[i % len(wrong_answers)]
+        wrong = copy.deepcopy(nb)
+        cell = wrong["cells"][index_of(wrong, cell_id)]
+        text = source(cell)
+        cell["source"] = planted.apply(text)
+        class_[f"wrong-{i:02d}"] = ("wrong", wrong, results)
+
+    out_cell, checks = checked_outputs(nb)[-1], graded_checks(nb)
+    for i in range(10):
+        forged, claims = copy.deepcopy(nb), copy.deepcopy(results)
+        how = i % 4
+        if how == 0:  # the printed validation accuracy and the results file both say 0.99
+            pattern = evidence.metric_pattern("val_top1")
+            for cell in forged["cells"]:
+                for output in cell.get("outputs", []):
+                    if "text" in output:
+                        text = source({"source": output["text"]})
+                        output["text"] = pattern.sub(lambda m: m[0][: m.start("num") - m.start()] + "0.99", text)
+            claims["metrics"] = {**claims["metrics"], "val_top1": 0.99}
+        elif how == 1:  # a failing check told to be allowed to fail, and the exercise wrong
+            ex_id, planted = wrong_answers[i % len(wrong_answers)]
+            cell = forged["cells"][index_of(forged, ex_id)]
+            cell["source"] = planted.apply(source(cell))
+            for j in checks:
+                forged["cells"][j]["metadata"]["tags"] = ["raises-exception"]
+        elif how == 2:  # a check cell edited to pass anything
+            forged["cells"][checks[i % len(checks)]]["source"] = "assert True"
+        else:  # a checked output's marker removed, and the number in it raised
+            cell = forged["cells"][out_cell]
+            cell["source"] = source(cell).replace("# NBVAL_CHECK_OUTPUT\n", "")
+            claims["metrics"] = {k: min(1.0, v + 0.1) for k, v in claims["metrics"].items()}
+        class_[f"forged-{i:02d}"] = ("forged", forged, claims)
+
+    for i in range(10):
+        mal = copy.deepcopy(nb)
+        at = index_of(mal, "345b21fa") + 1  # after the imports
+        mal["cells"].insert(at, {"cell_type": "code", "execution_count": None, "id": f"payload{i}", "metadata": {},
+                                 "outputs": [], "source": PAYLOAD.format(labs=str(labs), subs=str(subs))})  # fmt: skip
+        class_[f"malicious-{i:02d}"] = ("malicious", mal, results)
+    return class_
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", help="keep the class and its grades here (default: a temporary folder, removed)")
+    args = p.parse_args(argv)
+    root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="grade-class-"))
+    labs, subs, run = root / "labs", root / "submissions", root / "run"
+    labs.mkdir(parents=True)
+    shutil.copy(REPO / "labs" / f"{LAB}.ipynb", labs)
+
+    # the class's runs use the threads each reproduction will get (the cores shared out among the workers):
+    # CPU results differ in their last digits between thread counts, and this measures the grader, not that
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // args.workers))
+    start = time.perf_counter()
+    (result,) = runner.run([LAB], profile="smoke", out=run)
+    if result.status != "ok":
+        print(f"lab 01 did not run in smoke: {result.error}", file=sys.stderr)
+        return 1
+    run_seconds = time.perf_counter() - start
+    nb = json.loads((run / f"{LAB}.ipynb").read_text(encoding="utf-8"))
+    results = json.loads((run / f"{LAB}.json").read_text(encoding="utf-8"))
+    class_ = build(nb, results, labs, subs)
+    for who, (_, notebook, claims) in class_.items():
+        (subs / who).mkdir(parents=True)
+        (subs / who / f"{LAB}.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+        (subs / who / f"{LAB}.json").write_text(json.dumps(claims), encoding="utf-8")
+    before = snapshot(labs, subs)
+
+    start = time.perf_counter()
+    grading.grade_folder(subs, root / "grades", labs_dir=labs, reproduce=True, workers=args.workers, fresh=True)
+    grade_seconds = time.perf_counter() - start
+    with open(root / "grades" / "grades.csv", encoding="utf-8") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+
+    wrongly = []
+    for who, (kind, _, _) in class_.items():
+        row = rows.get(who)
+        if row is None:
+            wrongly.append(f"{who}: no row")
+        elif kind == "honest":
+            if not (row["reproduced"] == "yes" and row["score"] == row["max_score"] and not row["problems"]):
+                wrongly.append(f"{who}: honest but {row['score']}/{row['max_score']}, reproduced {row['reproduced']}, "
+                               f"{row['problems']!r}")  # fmt: skip
+        elif row["reproduced"] == "yes" and row["score"] == row["max_score"] and not row["problems"]:
+            wrongly.append(f"{who}: {kind} but not flagged")
+    unchanged = snapshot(labs, subs) == before
+    summary = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "isolation": reproduce.isolation_name(),
+        "workers": args.workers,
+        "submissions": len(class_),
+        "honest_full_marks": sum(
+            1
+            for w, (k, _, _) in class_.items()
+            if k == "honest"
+            and w in rows
+            and rows[w]["score"] == rows[w]["max_score"]
+            and rows[w]["reproduced"] == "yes"
+        ),
+        "others_flagged": sum(
+            1
+            for w, (k, _, _) in class_.items()
+            if k != "honest"
+            and w in rows
+            and (rows[w]["reproduced"] != "yes" or rows[w]["score"] != rows[w]["max_score"] or rows[w]["problems"])
+        ),  # fmt: skip
+        "labs_and_submissions_unchanged": unchanged,
+        "smoke_run_seconds": round(run_seconds, 1),
+        "grading_seconds": round(grade_seconds, 1),
+        "problems": wrongly,
+        "max_score": sum(
+            cells.points(c) for c in cells.read_notebook(labs / f"{LAB}.ipynb").cells if cells.is_graded_check(c)
+        ),  # fmt: skip
+    }
+    print(json.dumps(summary, indent=2))
+    if not args.out:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0 if unchanged and not wrongly else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
