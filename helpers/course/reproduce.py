@@ -387,13 +387,16 @@ def _store(cache: Path | None, key: str, result: dict) -> None:
 def reproduce_all(grades: list, workers: int = 1, cache: Path | None = None, **options) -> None:
     """Re-run every graded notebook, `workers` processes at a time, with a progress bar; results into the grades.
 
-    With `cache` (a folder), a notebook whose submission, lab, limits and helpers code are those of
+    With `cache` (a folder), a notebook whose submission, lab, limits (threads included) and helpers code are those of
     an earlier run is not run again: that run's outcome is reused and the feedback says so.
     """
     import concurrent.futures
 
     from tqdm.auto import tqdm
 
+    # N kernels at once get the cores shared out as their threads, never oversubscribed; the thread count can
+    # change a CPU run's last digits, so it is part of the cache key like the other limits
+    options = {**options, "threads": max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None}
     jobs = []
     for g in grades:
         sub, lab = json.loads(json.dumps(g.sources[0])), json.loads(json.dumps(g.sources[1]))
@@ -415,10 +418,8 @@ def reproduce_all(grades: list, workers: int = 1, cache: Path | None = None, **o
             apply(grade, result)
             bar.update()
     else:
-        threads = max(1, (os.cpu_count() or 1) // workers)  # the cores shared out, never oversubscribed
         with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
-            running = {pool.submit(reproduce, sub, lab, threads=threads, **options): (grade, key)
-                       for grade, sub, lab, key in jobs}  # fmt: skip
+            running = {pool.submit(reproduce, sub, lab, **options): (grade, key) for grade, sub, lab, key in jobs}
             for done in concurrent.futures.as_completed(running):
                 grade, key = running[done]
                 _store(cache, key, done.result())
