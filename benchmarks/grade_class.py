@@ -15,8 +15,8 @@ script builds 40 submissions, ten of each kind:
 
 Then `grade --reproduce --workers N` grades the folder. Each reproduction gets the cores divided
 among the workers as its threads; the smoke run is made with as many, since CPU results differ in
-their last digits between thread counts and a difference would flag the honest runs. The script checks that every honest
-submission gets full marks and is reproduced, that every other one is flagged by name (a check
+their last digits between thread counts and a difference would flag the honest runs. The script
+checks that every honest submission gets full marks and is reproduced, that every other one is flagged by name (a check
 failed, not reproduced, or a problem listed), and that `labs/` and every submission are
 byte-for-byte what they were; and prints JSON with the counts, the grading time and the
 machine. Exit status 1 if any of that does not hold.
@@ -35,6 +35,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
@@ -63,71 +65,57 @@ def snapshot(*folders: Path) -> dict:
     return {p: p.read_bytes() for f in folders for p in sorted(f.rglob("*")) if p.is_file()}
 
 
-def index_of(nb: dict, cell_id: str) -> int:
-    return next(i for i, c in enumerate(nb["cells"]) if c.get("id") == cell_id)
+def index_of(nb, cell_id: str) -> int:
+    return next(i for i, c in enumerate(nb.cells) if c.get("id") == cell_id)
 
 
-def source(cell: dict) -> str:
-    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-
-
-def checked_outputs(nb: dict) -> list[int]:
-    return [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code" and "NBVAL_CHECK_OUTPUT" in source(c)]
-
-
-def graded_checks(nb: dict) -> list[int]:
-    return [i for i, c in enumerate(nb["cells"]) if c.get("metadata", {}).get("nbgrader", {}).get("grade")
-            and c["cell_type"] == "code"]  # fmt: skip
-
-
-def build(nb: dict, results: dict, labs: Path, subs: Path) -> dict[str, tuple[str, dict, dict]]:
+def build(nb, results: dict, labs: Path, subs: Path) -> dict[str, tuple[str, dict, dict]]:
     """{student: (kind, notebook, results)}: ten of each kind."""
     class_ = {}
     for i in range(10):
         honest = copy.deepcopy(nb)
-        honest["metadata"]["student"] = f"honest-{i:02d}"
+        honest.metadata["student"] = f"honest-{i:02d}"
         class_[f"honest-{i:02d}"] = ("honest", honest, results)
 
     wrong_answers = [(cell_id, p) for cell_id, planted in PLANTED.items() for p in planted]
     for i in range(10):
         cell_id, planted = wrong_answers[i % len(wrong_answers)]
         wrong = copy.deepcopy(nb)
-        cell = wrong["cells"][index_of(wrong, cell_id)]
-        text = source(cell)
-        cell["source"] = planted.apply(text)
+        cell = wrong.cells[index_of(wrong, cell_id)]
+        cell.source = planted.apply(cell.source)
         class_[f"wrong-{i:02d}"] = ("wrong", wrong, results)
 
-    out_cell, checks = checked_outputs(nb)[-1], graded_checks(nb)
+    out_cell = [i for i, c in enumerate(nb.cells) if cells.is_checked_output(c)][-1]
+    checks = [i for i, c in enumerate(nb.cells) if cells.is_graded_check(c)]
     for i in range(10):
         forged, claims = copy.deepcopy(nb), copy.deepcopy(results)
         how = i % 4
         if how == 0:  # the printed validation accuracy and the results file both say 0.99
             pattern = evidence.metric_pattern("val_top1")
-            for cell in forged["cells"]:
+            for cell in forged.cells:
                 for output in cell.get("outputs", []):
                     if "text" in output:
-                        text = source({"source": output["text"]})
-                        output["text"] = pattern.sub(lambda m: m[0][: m.start("num") - m.start()] + "0.99", text)
+                        output.text = pattern.sub(lambda m: m[0][: m.start("num") - m.start()] + "0.99", output.text)
             claims["metrics"] = {**claims["metrics"], "val_top1": 0.99}
         elif how == 1:  # a failing check told to be allowed to fail, and the exercise wrong
             ex_id, planted = wrong_answers[i % len(wrong_answers)]
-            cell = forged["cells"][index_of(forged, ex_id)]
-            cell["source"] = planted.apply(source(cell))
+            cell = forged.cells[index_of(forged, ex_id)]
+            cell.source = planted.apply(cell.source)
             for j in checks:
-                forged["cells"][j]["metadata"]["tags"] = ["raises-exception"]
+                forged.cells[j].metadata["tags"] = ["raises-exception"]
         elif how == 2:  # a check cell edited to pass anything
-            forged["cells"][checks[i % len(checks)]]["source"] = "assert True"
+            forged.cells[checks[i % len(checks)]].source = "assert True"
         else:  # a checked output's marker removed, and the number in it raised
-            cell = forged["cells"][out_cell]
-            cell["source"] = source(cell).replace("# NBVAL_CHECK_OUTPUT\n", "")
+            cell = forged.cells[out_cell]
+            cell.source = cell.source.replace("# NBVAL_CHECK_OUTPUT\n", "")
             claims["metrics"] = {k: min(1.0, v + 0.1) for k, v in claims["metrics"].items()}
         class_[f"forged-{i:02d}"] = ("forged", forged, claims)
 
     for i in range(10):
         mal = copy.deepcopy(nb)
         at = index_of(mal, "345b21fa") + 1  # after the imports
-        mal["cells"].insert(at, {"cell_type": "code", "execution_count": None, "id": f"payload{i}", "metadata": {},
-                                 "outputs": [], "source": PAYLOAD.format(labs=str(labs), subs=str(subs))})  # fmt: skip
+        payload = nbformat.v4.new_code_cell(PAYLOAD.format(labs=str(labs), subs=str(subs)), id=f"payload{i}")
+        mal.cells.insert(at, payload)
         class_[f"malicious-{i:02d}"] = ("malicious", mal, results)
     return class_
 
@@ -151,12 +139,12 @@ def main(argv=None) -> int:
         print(f"lab 01 did not run in smoke: {result.error}", file=sys.stderr)
         return 1
     run_seconds = time.perf_counter() - start
-    nb = json.loads((run / f"{LAB}.ipynb").read_text(encoding="utf-8"))
+    nb = cells.read_notebook(run / f"{LAB}.ipynb")
     results = json.loads((run / f"{LAB}.json").read_text(encoding="utf-8"))
     class_ = build(nb, results, labs, subs)
     for who, (_, notebook, claims) in class_.items():
         (subs / who).mkdir(parents=True)
-        (subs / who / f"{LAB}.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+        nbformat.write(notebook, subs / who / f"{LAB}.ipynb")
         (subs / who / f"{LAB}.json").write_text(json.dumps(claims), encoding="utf-8")
     before = snapshot(labs, subs)
 
@@ -166,38 +154,25 @@ def main(argv=None) -> int:
     with open(root / "grades" / "grades.csv", encoding="utf-8") as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
 
-    wrongly = []
-    for who, (kind, _, _) in class_.items():
-        row = rows.get(who)
-        if row is None:
-            wrongly.append(f"{who}: no row")
-        elif kind == "honest":
-            if not (row["reproduced"] == "yes" and row["score"] == row["max_score"] and not row["problems"]):
-                wrongly.append(f"{who}: honest but {row['score']}/{row['max_score']}, reproduced {row['reproduced']}, "
-                               f"{row['problems']!r}")  # fmt: skip
-        elif row["reproduced"] == "yes" and row["score"] == row["max_score"] and not row["problems"]:
-            wrongly.append(f"{who}: {kind} but not flagged")
+    def clean(row) -> bool:  # full marks, reproduced, nothing listed: what an honest submission must get
+        return row["reproduced"] == "yes" and row["score"] == row["max_score"] and not row["problems"]
+
+    kinds = {who: kind for who, (kind, _, _) in class_.items()}
+    wrongly = [f"{who}: no row" for who in kinds if who not in rows]
+    wrongly += [f"{who}: honest but {rows[who]['score']}/{rows[who]['max_score']}, reproduced "
+                f"{rows[who]['reproduced']}, {rows[who]['problems']!r}"
+                for who, kind in kinds.items()
+                if who in rows and kind == "honest" and not clean(rows[who])]  # fmt: skip
+    wrongly += [f"{who}: {kind} but not flagged" for who, kind in kinds.items()
+                if who in rows and kind != "honest" and clean(rows[who])]  # fmt: skip
     unchanged = snapshot(labs, subs) == before
     summary = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         "isolation": reproduce.isolation_name(),
         "workers": args.workers,
         "submissions": len(class_),
-        "honest_full_marks": sum(
-            1
-            for w, (k, _, _) in class_.items()
-            if k == "honest"
-            and w in rows
-            and rows[w]["score"] == rows[w]["max_score"]
-            and rows[w]["reproduced"] == "yes"
-        ),
-        "others_flagged": sum(
-            1
-            for w, (k, _, _) in class_.items()
-            if k != "honest"
-            and w in rows
-            and (rows[w]["reproduced"] != "yes" or rows[w]["score"] != rows[w]["max_score"] or rows[w]["problems"])
-        ),  # fmt: skip
+        "honest_full_marks": sum(k == "honest" and w in rows and clean(rows[w]) for w, k in kinds.items()),
+        "others_flagged": sum(k != "honest" and w in rows and not clean(rows[w]) for w, k in kinds.items()),
         "labs_and_submissions_unchanged": unchanged,
         "smoke_run_seconds": round(run_seconds, 1),
         "grading_seconds": round(grade_seconds, 1),
