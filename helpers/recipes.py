@@ -7,7 +7,7 @@ own model, epochs, batch, AdamW, schedule, weight-decay warm-up and augmentation
 Lab 08:
 
 `train_fastnet(FastRecipe(), ...)` is airbench94 (Keller Jordan, KellerJordan/cifar10-airbench,
-`airbench94.py`), switch by switch. What comes from **airbench94**:
+`legacy/airbench94.py`, the uncompiled script), switch by switch. What comes from **airbench94**:
 - the FastNet architecture (whitening conv, Dirac-initialized conv groups, BatchNorm with a frozen
   scale, eps 1e-12, momentum 0.4 in PyTorch's convention, max-pool, 1/9 logit scale);
 - 9.9 epochs at batch 1024 on all 50,000 training images (`ceil(48 * 9.9) = 476` steps);
@@ -16,9 +16,18 @@ Lab 08:
 - the LR triangle: 0.2 -> 1.0 over the first 23% of the steps, then -> 0.07 at the end;
 - BatchNorm biases at 64x the learning rate (`bias_scaler`) with the same per-step decay;
 - the whitening layer's bias trained for the first 3 epochs only;
-- lookahead: from epoch 3, every 5 steps, pull the weights towards their moving average with a
-  decay ramping as 0.95^5 * (step / total)^3, and copy the average back after each epoch;
+- lookahead from the first step: every 5 steps, pull the weights towards their moving average
+  with a decay ramping as 0.95^5 * (step / total)^3, and end training on the average (the first
+  release started it after 3 epochs and copied the average back after every epoch; the legacy
+  script dropped both, and so do we: `lookahead_start_epochs=3` restores the first);
 - alternating flip, 2-pixel reflect-padded translation, label smoothing 0.2, TTA level 2.
+
+Where ours differs from that script: the whitening filters come from the *centred* patch
+covariance and the whitening bias starts at minus the mean response (airbench: the uncentred
+second moment and a zero bias, which its 3 epochs of bias training then move); the images are
+normalized with the training split's own mean and std (airbench: fixed CIFAR-10 constants); and
+the arithmetic is float32 on a CPU and autocast mixed precision on a GPU (airbench: the whole
+network in float16 but its BatchNorms). `benchmarks/fastnet_vs_airbench.py` runs the two side by side.
 
 What comes from the **TAMU CSCE 636 report**: the ablation's switches (AdamW vs SGD vs
 SGD-Nesterov, whitening on/off, constant vs reflect padding, label smoothing on/off, batch size
@@ -84,7 +93,7 @@ class FastRecipe:
     alternating_flip: bool = True  # off: a random flip
     bias_scaler: float = 64.0  # BatchNorm biases learn this many times faster (airbench), without more decay
     lookahead_every: int = 5  # steps between pulls towards the weights' moving average (0: off)
-    lookahead_start_epochs: int = 3  # airbench starts the lookahead after 3 epochs
+    lookahead_start_epochs: int = 0  # airbench94 (legacy script): from the first step
     tta_level: int = 2  # 0: none, 1: mirror, 2: mirror + 1-pixel shifts
     widths: tuple[int, ...] = (64, 256, 256)
 
@@ -208,12 +217,13 @@ def along_length(data: Split) -> Split:
     return replace(data, mean=(mean,) * c, std=(math.sqrt(var),) * c)
 
 
-def train_fastnet(r: FastRecipe, train: Split, val: Split, test: Split, *, device, seed: int = 0,
+def train_fastnet(r: FastRecipe, train: Split, val: Split | None, test: Split, *, device, seed: int = 0,
                   channels_last: bool = True, progress: bool = True, desc: str = "fastnet",
                   mirror=mirror_logits, covariance=None) -> FastResult:  # fmt: skip
     """Train a FastNet with recipe `r` on `train`; evaluate on `test` with and without TTA.
 
     val: evaluated after every epoch (the history's val columns); nothing is selected with it.
+        None: no evaluation until the end, as airbench times it (the history has no val columns).
     mirror: `mirror(model, x)`, the logits averaged over x and its mirror image, which TTA uses.
     covariance: `covariance(images)`, the 2x2 patch covariance the whitening uses (default: ours).
     """
@@ -222,11 +232,12 @@ def train_fastnet(r: FastRecipe, train: Split, val: Split, test: Split, *, devic
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model = FastNet(len(train.classes), train.images.shape[1], widths=r.widths).to(device, memory_format=fmt)
     if r.normalize == "length":
-        train, val, test = along_length(train), along_length(val), along_length(test)
+        train, test = along_length(train), along_length(test)
+        val = along_length(val) if val is not None else None
     loader = Loader(train, batch_size=r.batch_size, shuffle=True, augment=r.augment(), device=device, seed=seed,
                     drop_last=True, channels_last=channels_last)  # fmt: skip
     val_loader, test_loader = (Loader(s, batch_size=1000, device=device, channels_last=channels_last)
-                               for s in (val, test))  # fmt: skip
+                               if s is not None else None for s in (val, test))  # fmt: skip
     if r.whiten:
         sample = loader.normalize(loader.images[:5000])  # (5000, C, H, W) float, as the model sees them
         init_whitening(model.whiten, sample, covariance=covariance)
@@ -258,12 +269,14 @@ def train_fastnet(r: FastRecipe, train: Split, val: Split, test: Split, *, devic
 class Lookahead:
     """airbench's lookahead, called after every step: from `lookahead_start_epochs` on, every
     `lookahead_every` steps, move a moving average of the weights towards them and put the average
-    back into the model (decay 0.95^5 * (step / total)^3: free early, strong averaging at the end);
-    after each epoch, put the average back once more."""
+    back into the model (decay 0.95^5 * (step / total)^3: free early, strong averaging at the end).
+    After the last step the model is the average (the steps since the last pull are dropped)."""
 
     def __init__(self, model: nn.Module, r: FastRecipe, per_epoch: int, total: int):
         self.model, self.r, self.per_epoch, self.total = model, r, per_epoch, total
-        self.ema: EMA | None = None
+        # from the start (the legacy script): the average starts from the weights before the first
+        # step; from a later epoch (the first release): from the weights at its first pull
+        self.ema: EMA | None = EMA(model) if r.lookahead_every and not r.lookahead_start_epochs else None
 
     def __call__(self, step: int) -> None:
         r = self.r
@@ -275,7 +288,7 @@ class Lookahead:
             else:
                 self.ema.update(decay=0.95**r.lookahead_every * (step / self.total) ** 3)
                 self.ema.copy_to(self.model)
-        if self.ema is not None and (step % self.per_epoch == 0 or step == self.total):
+        if self.ema is not None and step == self.total:
             self.ema.copy_to(self.model)
 
 

@@ -34,3 +34,16 @@ def test_fit_overhead_benchmark(fmnist):
     result = run("fit_overhead.py", "--images", "512", "--repeats", "1")
     assert result["steps"] == 4 and len(result["bare_seconds"]) == len(result["fit_seconds"]) == 1
     assert result["overhead"] > -1 and "cpu" in result["machine"]
+
+
+def test_fastnet_vs_airbench_needs_airbench(tmp_path):
+    """Without airbench94's script the benchmark says where to get it; a changed script is named, not run."""
+    script = [sys.executable, "benchmarks/fastnet_vs_airbench.py"]
+    proc = subprocess.run(script, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode != 0 and "git clone https://github.com/KellerJordan/cifar10-airbench" in proc.stderr
+    proc = subprocess.run([*script, str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode != 0 and "No airbench94 script" in proc.stderr and "Traceback" not in proc.stderr
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy" / "airbench94.py").write_text("net = net.half().cuda()\n")
+    proc = subprocess.run([*script, str(tmp_path)], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode != 0 and "has changed: expected `map_location=torch.device(gpu)`" in proc.stderr

@@ -364,6 +364,34 @@ def test_ema_averages_weights_and_buffers_and_copies_them_back():
 # ---------------------------------------------------------------- recipes (lab 08)
 
 
+def test_lookahead_is_the_legacy_airbench94_scripts():
+    """Our Lookahead against legacy/airbench94.py's loop, restated: the average starts from the
+    weights before the first step; every 5 steps it moves towards the weights by 1 - 0.95^5 (step /
+    total)^3 and is copied back; the last step ends on it. 7 steps an epoch: an average copied back
+    at epoch ends (the first release) would land elsewhere."""
+    from helpers.recipes import FastRecipe, Lookahead
+
+    total, every = 23, 5
+    alpha = 0.95**5 * (torch.arange(total + 1, dtype=torch.float64) / total) ** 3
+    net, ema = torch.zeros(1, dtype=torch.float64), torch.zeros(1, dtype=torch.float64)
+    for step in range(1, total + 1):
+        net += step  # the optimizer's step
+        if step % every == 0:
+            ema.lerp_(net, 1 - alpha[step])
+            net.copy_(ema)
+        if step == total:
+            net.copy_(ema)
+    model = nn.Linear(1, 1, bias=False).double()
+    nn.init.zeros_(model.weight)
+    lookahead = Lookahead(model, FastRecipe(), per_epoch=7, total=total)
+    for step in range(1, total + 1):
+        with torch.no_grad():
+            model.weight += step
+        lookahead(step)
+    assert model.weight.item() == pytest.approx(net.item(), rel=1e-12)
+    assert net.item() != pytest.approx(sum(range(1, total + 1)))  # the lookahead did act
+
+
 def test_airbench_units_give_its_lr_and_per_step_weight_decay():
     from helpers.recipes import FastRecipe, make_optimizer
 

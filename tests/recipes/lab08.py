@@ -24,8 +24,8 @@ EXPECTED = {
         FAST + "bias_scaler": 64.0,  # airbench94 hyp opt.bias_scaler
         FAST + "label_smoothing": 0.2,  # airbench94 hyp opt.label_smoothing; the TAMU report row #7 "factor of 0.2"
         FAST + "whiten_bias_epochs": 3,  # airbench94 hyp opt.whiten_bias_epochs
-        FAST + "lookahead_every": 5,  # airbench94 hyp opt.ema.every_n_steps
-        FAST + "lookahead_start_epochs": 3,  # airbench94 hyp opt.ema.start_epochs
+        FAST + "lookahead_every": 5,  # legacy/airbench94.py: `if current_steps % 5 == 0: lookahead_state.update`
+        FAST + "lookahead_start_epochs": 0,  # legacy/airbench94.py: LookaheadState(model) before the first step
         FAST + "translate": 2,  # airbench94 hyp aug.translate (reflect padding)
         FAST + "padding_mode": "reflect",
         FAST + "alternating_flip": True,  # airbench94: flip all images together every other epoch
