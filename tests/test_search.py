@@ -75,8 +75,16 @@ def postgres():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _slow_objective(trial) -> float:
+    search.suggest(trial, search.space_for(LAB))  # draws its parameters as a real trial does ...
+    time.sleep(600)  # ... then is killed mid-trial, however fast this machine trains
+    return 0.0
+
+
 def _one_worker(storage: str, name: str) -> None:
-    search._worker(LAB, storage, name, "random", 100, "smoke", 0)
+    """A worker on the project's storage and loop whose trial outlasts its heartbeat: a real smoke
+    trial can finish within one heartbeat on a fast machine, and then no trial is ever caught mid-run."""
+    search.optimize(search.open_study(LAB, storage, name, "random"), _slow_objective, 100)
 
 
 def test_two_workers_share_a_postgresql_study_and_a_killed_worker_loses_no_trial(postgres):
