@@ -219,13 +219,15 @@ def along_length(data: Split) -> Split:
 
 def train_fastnet(r: FastRecipe, train: Split, val: Split | None, test: Split, *, device, seed: int = 0,
                   channels_last: bool = True, progress: bool = True, desc: str = "fastnet",
-                  mirror=mirror_logits, covariance=None) -> FastResult:  # fmt: skip
+                  mirror=mirror_logits, covariance=None, compile: bool = False) -> FastResult:  # fmt: skip
     """Train a FastNet with recipe `r` on `train`; evaluate on `test` with and without TTA.
 
     val: evaluated after every epoch (the history's val columns); nothing is selected with it.
         None: no evaluation until the end, as airbench times it (the history has no val columns).
     mirror: `mirror(model, x)`, the logits averaged over x and its mirror image, which TTA uses.
     covariance: `covariance(images)`, the 2x2 patch covariance the whitening uses (default: ours).
+    compile: train through `torch.compile(model)` (the same parameters; the first steps pay for the
+        compilation, counted in train_seconds). benchmarks/fastnet_compile.py measures what it buys.
     """
     torch.manual_seed(seed)
     start = time.perf_counter()
@@ -255,7 +257,8 @@ def train_fastnet(r: FastRecipe, train: Split, val: Split | None, test: Split, *
 
     scheduler = (Triangle(total, r.lr_peak, r.lr_start, r.lr_end) if r.schedule == "triangle"
                  else (lambda step: 0.1 ** (step // (r.step_epochs * per_epoch))))  # fmt: skip
-    history = fit(model, StepLimit(loader, total), val_loader, epochs=math.ceil(total / per_epoch), optimizer=opt,
+    net = torch.compile(model) if compile else model
+    history = fit(net, StepLimit(loader, total), val_loader, epochs=math.ceil(total / per_epoch), optimizer=opt,
                   progress=progress, desc=desc, scheduler=scheduler, after_step=after_step,
                   loss_fn=nn.CrossEntropyLoss(label_smoothing=r.label_smoothing))  # fmt: skip
     runtime.synchronize(device)

@@ -47,3 +47,11 @@ def test_fastnet_vs_airbench_needs_airbench(tmp_path):
     (tmp_path / "legacy" / "airbench94.py").write_text("net = net.half().cuda()\n")
     proc = subprocess.run([*script, str(tmp_path)], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode != 0 and "has changed: expected `map_location=torch.device(gpu)`" in proc.stderr
+
+
+def test_fastnet_compile_needs_a_steady_state_epoch():
+    """The compiled run's first epoch is its compilation: one epoch would leave no steady state to compare.
+    (The benchmark itself is not run here: Inductor builds its C++ kernels for minutes on a small CPU.)"""
+    proc = subprocess.run([sys.executable, "benchmarks/fastnet_compile.py", "--epochs", "1"], cwd=REPO,
+                          capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode == 2 and "--epochs must be at least 2" in proc.stderr

@@ -392,6 +392,30 @@ def test_lookahead_is_the_legacy_airbench94_scripts():
     assert net.item() != pytest.approx(sum(range(1, total + 1)))  # the lookahead did act
 
 
+def test_fastnet_compile_trains_through_the_compiled_model(fmnist, monkeypatch):
+    """compile=True trains through torch.compile(model), whose parameters are the model's: the result
+    is the eager run's. (TorchDynamo's eager backend here: Inductor's code generation takes
+    minutes on a small CPU; benchmarks/fastnet_compile.py measures it.)"""
+    from helpers.recipes import FastRecipe, train_fastnet
+
+    compiled = []
+
+    def eager_compile(model, **kwargs):
+        compiled.append(model)
+        return torch._dynamo.optimize("eager")(model)  # traced and run by TorchDynamo, no codegen
+
+    monkeypatch.setattr(torch, "compile", eager_compile)
+    torch._dynamo.reset()
+    train, test = fmnist.train.subset(torch.arange(2048)), fmnist.test.subset(torch.arange(500))
+    recipe = FastRecipe(epochs=3, batch_size=256, widths=(8, 16, 16), tta_level=0)
+    runs = [train_fastnet(recipe, train, None, test, device=torch.device("cpu"), progress=False, compile=c)
+            for c in (False, True)]  # fmt: skip
+    assert len(compiled) == 1 and compiled[0] is runs[1].model  # the lab's model, not a copy
+    assert runs[1].history["train_loss"] == pytest.approx(runs[0].history["train_loss"], rel=1e-4)
+    assert abs(runs[1].test_top1 - runs[0].test_top1) <= 0.004  # two images in 500
+    assert runs[1].test_top1 > 0.3  # it learned (chance: 0.1)
+
+
 def test_airbench_units_give_its_lr_and_per_step_weight_decay():
     from helpers.recipes import FastRecipe, make_optimizer
 
