@@ -88,6 +88,19 @@ def test_timeout_stops_a_notebook(tmp_path):
     assert proc.returncode == 1 and "98_slow  timeout" in proc.stdout
 
 
+def test_only_smoke_has_a_time_limit_unless_one_is_given(tmp_path, monkeypatch):
+    """A full lab runs for an hour or more on a CPU (lab 03: 9 runs of 7 minutes): the old 1800 s
+    default stopped it and lost the runs. Smoke keeps a limit, to catch a hung notebook in CI."""
+    path = notebook(tmp_path / "96_quick.ipynb", "x = 1")
+    seen = []
+    monkeypatch.setattr(runner, "run_notebook", lambda nb, out, params, timeout, verbose: seen.append(timeout))
+    for profile, given in (("smoke", None), ("quick", None), ("full", None), ("full", 60), ("smoke", 0)):
+        runner.run([str(path)], profile=profile, out=tmp_path / "out", timeout=given)
+    assert seen == [1800, None, None, 60, None]
+    with pytest.raises(runner.LabError, match="or 0 for no limit"):
+        runner.run([str(path)], profile="smoke", out=tmp_path / "out", timeout=-1)
+
+
 def test_a_corrupt_notebook_is_a_clear_error(tmp_path):
     path = tmp_path / "97_corrupt.ipynb"
     path.write_text("{ not json")

@@ -154,7 +154,12 @@ def main(argv=None) -> int:
     p.add_argument("--profile", default="auto", help="smoke, quick, full or auto (default)")
     p.add_argument("--out", default="executed", help="folder for executed notebooks and results")
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="a notebook parameter")
-    p.add_argument("--timeout", type=float, default=1800, help="seconds per notebook (default 1800)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds per notebook, 0 for none (default: 1800 in smoke, none in quick and full)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="stream the cells' output")
     p.set_defaults(func=cmd_run)
 

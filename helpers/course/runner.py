@@ -95,8 +95,16 @@ def check_parameters(notebook: Path, params: dict) -> None:
         )
 
 
-def run_notebook(notebook: Path, out: Path, params: dict, timeout: float, verbose: bool = False) -> RunResult:
-    """Execute one notebook with papermill in a subprocess; never raises for a failing lab."""
+# seconds per notebook when --timeout is not given: smoke runs take seconds, so a limit there catches
+# a hung notebook in CI; quick and full runs take what they take (a full lab runs for hours on a CPU)
+DEFAULT_TIMEOUT = {"smoke": 1800, "quick": None, "full": None}
+
+
+def run_notebook(notebook: Path, out: Path, params: dict, timeout: float | None,
+                 verbose: bool = False) -> RunResult:  # fmt: skip
+    """Execute one notebook with papermill in a subprocess; never raises for a failing lab.
+
+    timeout: seconds, or None for no limit."""
     out.mkdir(parents=True, exist_ok=True)
     executed = out / notebook.name
     results_file = out / f"{notebook.stem}.json"
@@ -113,7 +121,8 @@ def run_notebook(notebook: Path, out: Path, params: dict, timeout: float, verbos
         status = "ok" if proc.returncode == 0 else "failed"
         log = proc.stdout or ""
     except subprocess.TimeoutExpired:
-        status, log = "timeout", f"stopped after the {timeout:.0f} s limit (--timeout)"
+        status, log = "timeout", (f"stopped after the {timeout:.0f} s limit; run it again with a larger "
+                                  "--timeout SECONDS, or --timeout 0 for none")  # fmt: skip
     seconds = time.perf_counter() - start
     result = RunResult(notebook.stem, status, seconds, executed)
     if results_file.exists():
@@ -138,13 +147,18 @@ def first_error(executed: Path) -> str:
 
 
 def run(names: list[str], *, profile: str = "auto", out: str | Path = "executed", params: dict | None = None,
-        timeout: float = 1800, verbose: bool = False) -> list[RunResult]:  # fmt: skip
-    """Run labs; check every notebook's parameters before executing any of them."""
+        timeout: float | None = None, verbose: bool = False) -> list[RunResult]:  # fmt: skip
+    """Run labs; check every notebook's parameters before executing any of them.
+
+    timeout: seconds per notebook; 0 for none; None for the profile's default (DEFAULT_TIMEOUT)."""
     notebooks = find_labs(names)
     if not notebooks:
         raise LabError(f"No lab notebooks found in {LABS_DIR}.")
     out = Path(out).resolve()
     params = {**(params or {}), "profile": resolve_profile(profile), "results_dir": str(out)}
+    if timeout is not None and timeout < 0:
+        raise LabError(f"--timeout {timeout:g}: give seconds per notebook (> 0), or 0 for no limit.")
+    timeout = DEFAULT_TIMEOUT[params["profile"]] if timeout is None else (timeout or None)
     for nb in notebooks:
         check_parameters(nb, params)
     results = []
