@@ -9,6 +9,7 @@ smoke, three in quick and full) and reads the table this module makes.
     rows = over_seeds(lambda seed: {"val_top1": train(seed)}, seeds=[0, 1, 2], setting="step decay")
     table = seed_table(rows, "val_top1")           # one row per setting: mean, spread, n
     differs(table, "step decay", "constant")
+    check_learned(table.loc["step decay", "min"], 10, "step decay")   # a working pipeline, any dataset
 """
 
 from __future__ import annotations
@@ -71,3 +72,30 @@ def format_table(table: pd.DataFrame, percent: bool = True) -> str:
                      f"  ({row['min'] * scale:.2f}–{row['max'] * scale:.2f}, {int(row['n'])} seed"
                      f"{'s' if row['n'] != 1 else ''})")  # fmt: skip
     return "\n".join(lines)
+
+
+CHANCE_MULTIPLE = 2.5  # a run this far above chance has learned; a broken pipeline stays near chance
+
+
+def learned_floor(num_classes: int) -> float:
+    """The accuracy any working pipeline clears on any dataset: 2.5x chance (0.25 for 10 classes).
+
+    The labs' "it learned" checks use it instead of a number tuned to one dataset, so they hold in
+    quick on Fashion-MNIST (about 0.85 there) and on CIFAR-10 (0.4-0.6 in a few epochs) alike, and
+    still fail where a bug leaves the model at chance.
+    """
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    return min(1.0, CHANCE_MULTIPLE / num_classes)
+
+
+def check_learned(accuracy: float, num_classes: int, what: str = "the model") -> None:
+    """Raise AssertionError, saying what to look at, unless `accuracy` clears `learned_floor`."""
+    floor, value = learned_floor(num_classes), float(accuracy)
+    if not value > floor:  # NaN (a diverged run) fails too
+        raise AssertionError(
+            f"{what} reached {value:.3f} accuracy; with {num_classes} classes chance is {1 / num_classes:.2f}, "
+            f"and a working pipeline clears {floor:.2f} ({CHANCE_MULTIPLE:g}x chance) on any dataset. Look for a bug "
+            "in the data, the model or the training loop (or a diverged run); if the run was cut very short "
+            "(epochs=1), train longer."
+        )

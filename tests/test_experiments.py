@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers.experiments import differs, format_table, over_seeds, seed_table
+from helpers.experiments import check_learned, differs, format_table, learned_floor, over_seeds, seed_table
 
 
 def test_over_seeds_seeds_each_run_and_skips_none():
@@ -32,3 +32,16 @@ def test_format_table_aligns_long_names():
     rows = [{"setting": s, "acc": v} for s in ("short", "warm-up + cosine, wd warm-up") for v in (0.5, 0.7)]
     lines = format_table(seed_table(rows, "acc")).splitlines()
     assert lines[0].index(":") == lines[1].index(":") and "60.00% ± 10.00  (50.00–70.00, 2 seeds)" in lines[0]
+
+
+def test_check_learned_is_relative_to_chance_and_says_what_to_do():
+    assert learned_floor(10) == 0.25 and learned_floor(5) == 0.5 and learned_floor(2) == 1.0
+    check_learned(0.42, 10, "CIFAR-10 in a few epochs")  # below the old 0.5, far above chance: passes
+    check_learned(torch.tensor(0.9), 10)
+    for stuck in (0.11, 0.25, float("nan")):
+        with pytest.raises(AssertionError, match=r"chance is 0\.10.*clears 0\.25 \(2\.5x chance\).*bug"):
+            check_learned(stuck, 10, "SimpleNN")
+    with pytest.raises(AssertionError, match="chance is 0.20"):
+        check_learned(0.45, 5)
+    with pytest.raises(ValueError, match="at least 2"):
+        learned_floor(1)
