@@ -15,7 +15,9 @@ cifar10 PATH`) and are tested on its 10,000 test images, with TTA level 2. Times
 own: airbench's `total_time_seconds` (whitening, training and the final TTA evaluation; its
 per-epoch evaluation is not counted) and ours, measured the same way (`train_fastnet` with no
 per-epoch validation). The runs alternate (airbench seed 0, ours seed 0, airbench seed 1, ...) so
-that a machine slowing down hurts both. Prints JSON: every run, the means, and the ratios.
+that a machine slowing down hurts both. On CUDA one uncounted round of each runs first
+(`--warmup`), so that cuDNN's autotuning and first-call costs are in neither side's times.
+Prints JSON: every run, the means, and the ratios.
 """
 
 from __future__ import annotations
@@ -97,8 +99,9 @@ def write_airbench_data(ds: data.Dataset, folder: Path) -> None:
                    folder / f"{name}.pt")  # fmt: skip
 
 
-def run_airbench(module: types.ModuleType, seed: int) -> dict:
-    """One airbench94 run; its own accuracy and its own `total_time_seconds`."""
+def run_airbench(module: types.ModuleType, seed: int | str) -> dict:
+    """One airbench94 run; its own accuracy and its own `total_time_seconds`. seed "warmup": its
+    own warm-up run (random labels), as its script offers."""
     seen = {}
     printer = module.print_training_details
 
@@ -107,7 +110,7 @@ def run_airbench(module: types.ModuleType, seed: int) -> dict:
         printer(variables, is_final_entry)
 
     module.print_training_details = record
-    torch.manual_seed(seed)
+    torch.manual_seed(seed if isinstance(seed, int) else 0)
     stdout, sys.stdout = sys.stdout, sys.stderr  # its table goes to stderr; stdout is the JSON
     try:
         acc = module.main(seed)
@@ -136,6 +139,10 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--warmup", type=int, default=None,
+                        help="uncounted rounds first (airbench's own `main('warmup')`, ours on a spare "
+                             "seed), so that cuDNN's autotuning stays out of the times; default 1 on CUDA, 0 "
+                             "elsewhere")  # fmt: skip
     parser.add_argument("--data-dir", default=None, help="where this project's CIFAR-10 copy is (default: data/)")
     args = parser.parse_args()
     if args.path is None:
@@ -156,6 +163,10 @@ def main() -> None:
         cwd = os.getcwd()
         os.chdir(tmp)  # airbench reads ./cifar10/{train,test}.pt
         try:
+            warmup = args.warmup if args.warmup is not None else int(device.type == "cuda")
+            for _ in range(warmup):
+                run_airbench(module, "warmup")
+                run_ours(recipe, ds, device, 10_000)
             for seed in args.seeds:
                 airbench.append(run_airbench(module, seed))
                 ours.append(run_ours(recipe, ds, device, seed))
@@ -171,7 +182,8 @@ def main() -> None:
         "threads": torch.get_num_threads(),
         "airbench_script": str(script),
         "settings": {"epochs": args.epochs, "widths": list(args.widths), "batch_size": args.batch_size,
-                     "images": len(ds.train), "dtype": str(module._DTYPE), "source": ds.source},
+                     "warmup_rounds": warmup, "images": len(ds.train), "dtype": str(module._DTYPE),
+                     "source": ds.source},
         "airbench94": a,
         "ours": o,
         "accuracy_difference": round(o["mean_test_top1_tta"] - a["mean_test_top1_tta"], 4),
