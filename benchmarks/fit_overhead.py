@@ -6,13 +6,19 @@ The bare loop is forward, cross-entropy, zero_grad, backward, SGD step, and noth
 adds what makes a run a lab's run: per-step schedules, the divergence guard, loss and top-k sums
 kept on the device, a progress bar (off here), and one read-back per epoch. Neither evaluates
 (val=None), so the ratio is the loop's own overhead. Each is timed `--repeats` times, alternating,
-from fresh weights; the best of each is compared. Prints JSON.
+from fresh weights; the best of each is compared, and so is each repeat's pair (fit's time over the
+bare loop's run just before it), whose median and range show how far the machine's noise reaches.
+Where that noise is larger than the overhead (a 2-core machine: ±10% between runs), the third
+measurement resolves it: fit's per-step bookkeeping alone (schedules, the device-side loss, worst-loss
+and top-k sums), repeated over one batch's logits, timed against the bare step. Prints JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import statistics
 import time
 
 import torch
@@ -20,9 +26,11 @@ import torch.nn.functional as F
 
 from helpers import data, runtime
 from helpers.loader import Loader
+from helpers.metrics import topk_hits
 from helpers.models.resnet import resnet20
 from helpers.models.simple import SimpleNN
-from helpers.training import fit
+from helpers.schedules import WarmupCosine
+from helpers.training import apply_schedules, fit
 
 
 def bare(model, loader, opt, device) -> float:
@@ -42,6 +50,28 @@ def with_fit(model, loader, opt, device) -> float:
     runtime.synchronize(device)
     assert history.status == "ok"
     return time.perf_counter() - start
+
+
+def bookkeeping(model, loader, opt, device, steps: int) -> float:
+    """Seconds per step of what `fit` does around the model each step (its loop, minus forward,
+    backward and the optimizer step), on one real batch: the cost the wall-clock ratio cannot resolve."""
+    x, y = next(iter(loader))
+    with torch.no_grad():
+        logits = model(x)
+    loss = F.cross_entropy(logits, y)
+    schedule = WarmupCosine(total=steps, warmup=steps // 10)
+    loss_sum, worst = torch.zeros((), device=device), torch.zeros((), device=device)
+    hits = torch.zeros(2, dtype=torch.long, device=device)
+    runtime.synchronize(device)
+    start = time.perf_counter()
+    for step in range(steps):  # the lines of fit's inner loop other than the model's
+        apply_schedules(opt, schedule, None, step)
+        value = loss.detach().float()
+        worst = torch.maximum(worst, torch.nan_to_num(value, nan=math.inf))
+        loss_sum += value * len(y)
+        hits += topk_hits(logits.detach(), y, (1, 5))
+    runtime.synchronize(device)
+    return (time.perf_counter() - start) / steps
 
 
 def main():
@@ -70,6 +100,12 @@ def main():
             if repeat:
                 times[name].append(seconds)
     best = {k: min(v) for k, v in times.items()}
+    for group in opt.param_groups:
+        group.setdefault("initial_lr", group["lr"])
+        group.setdefault("initial_weight_decay", group.get("weight_decay", 0.0))
+    per_step = min(bookkeeping(model, loader, opt, device, steps=2000) for _ in range(3))
+    bare_step = best["bare"] / len(loader)
+    paired = [f / b - 1 for f, b in zip(times["fit"], times["bare"], strict=True)]
     print(json.dumps({
         "benchmark": "fit_overhead",
         "machine": runtime.describe(device),
@@ -80,6 +116,11 @@ def main():
         "bare_seconds": [round(t, 3) for t in times["bare"]],
         "fit_seconds": [round(t, 3) for t in times["fit"]],
         "overhead": round(best["fit"] / best["bare"] - 1, 4),
+        "paired_overhead_median": round(statistics.median(paired), 4),
+        "paired_overhead_range": [round(min(paired), 4), round(max(paired), 4)],
+        "bare_step_ms": round(bare_step * 1e3, 3),
+        "bookkeeping_step_ms": round(per_step * 1e3, 4),
+        "bookkeeping_overhead": round(per_step / bare_step, 4),
     }, indent=1))  # fmt: skip
 
 

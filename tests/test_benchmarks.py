@@ -34,6 +34,9 @@ def test_fit_overhead_benchmark(fmnist):
     result = run("fit_overhead.py", "--images", "512", "--repeats", "1")
     assert result["steps"] == 4 and len(result["bare_seconds"]) == len(result["fit_seconds"]) == 1
     assert result["overhead"] > -1 and "cpu" in result["machine"]
+    low, high = result["paired_overhead_range"]
+    assert low <= result["paired_overhead_median"] <= high
+    assert 0 < result["bookkeeping_step_ms"] and 0 < result["bookkeeping_overhead"] < 1  # a fraction of a step
 
 
 def test_fastnet_vs_airbench_needs_airbench(tmp_path):
