@@ -1,4 +1,5 @@
 ## make labs      execute every lab into executed/ and write executed/report.html (PROFILE=smoke|quick|full|auto)
+##                JOBS=N labs at once, each on cores/N threads (default auto: one per core, at most 4; 1 with a GPU)
 ## make test      run the test suite (what CI runs)
 ## make install   create .venv and install requirements.txt (exact pins) and the package; CPU=1: CPU-only torch
 ## make data      get Fashion-MNIST (Debian's package where apt and root are available, else a download)
@@ -11,6 +12,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= auto
+JOBS ?= auto
 OUT ?= executed
 STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
@@ -47,7 +49,7 @@ data: $(STAMP)
 
 # The report is written even when a lab failed; make still fails then, with the run's exit status.
 labs: data
-	@status=0; $(PY) -m helpers run --profile $(PROFILE) --out $(OUT) || status=$$?; \
+	@status=0; $(PY) -m helpers run --profile $(PROFILE) --jobs $(JOBS) --out $(OUT) || status=$$?; \
 	$(PY) -m helpers report $(OUT) || { [ $$status -ne 0 ] || status=$$?; }; \
 	exit $$status
 

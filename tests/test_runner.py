@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -93,12 +94,38 @@ def test_only_smoke_has_a_time_limit_unless_one_is_given(tmp_path, monkeypatch):
     default stopped it and lost the runs. Smoke keeps a limit, to catch a hung notebook in CI."""
     path = notebook(tmp_path / "96_quick.ipynb", "x = 1")
     seen = []
-    monkeypatch.setattr(runner, "run_notebook", lambda nb, out, params, timeout, verbose: seen.append(timeout))
+    monkeypatch.setattr(runner, "run_notebook", lambda nb, out, params, timeout, *rest: seen.append(timeout))
     for profile, given in (("smoke", None), ("quick", None), ("full", None), ("full", 60), ("smoke", 0)):
         runner.run([str(path)], profile=profile, out=tmp_path / "out", timeout=given)
     assert seen == [1800, None, None, 60, None]
     with pytest.raises(runner.LabError, match="or 0 for no limit"):
         runner.run([str(path)], profile="smoke", out=tmp_path / "out", timeout=-1)
+
+
+def test_jobs_run_labs_at_once_on_shared_cores(tmp_path):
+    """--jobs 2: each notebook waits for the other to start, which only works if both run at once;
+    each kernel gets half the cores as its threads, and the table keeps the labs' order."""
+    wait = (
+        "import os, time\n"
+        "from pathlib import Path\n"
+        "folder = Path({folder!r})\n"
+        "(folder / '{me}').write_text(os.environ.get('OMP_NUM_THREADS', 'unset'))\n"
+        "deadline = time.time() + 120\n"
+        "while not (folder / '{other}').exists() and time.time() < deadline:\n"
+        "    time.sleep(0.2)\n"
+        "assert (folder / '{other}').exists(), 'the other notebook never started'"
+    )
+    a = notebook(tmp_path / "94_a.ipynb", wait.format(folder=str(tmp_path), me="a.started", other="b.started"))
+    b = notebook(tmp_path / "95_b.ipynb", wait.format(folder=str(tmp_path), me="b.started", other="a.started"))
+    proc = cli("run", str(b), str(a), "--profile", "smoke", "--out", str(tmp_path / "out"), "--jobs", "2")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    threads = str(max(1, (os.cpu_count() or 1) // 2))
+    assert (tmp_path / "a.started").read_text() == (tmp_path / "b.started").read_text() == threads
+    table = proc.stdout[proc.stdout.index("lab ") :]
+    assert table.index("95_b") < table.index("94_a"), "results come back in the order asked for"
+    proc = cli("run", str(a), "--profile", "smoke", "--out", str(tmp_path / "out"), "--jobs", "two")
+    assert proc.returncode == 2 and "--jobs two: give a whole number" in proc.stderr and "Traceback" not in proc.stderr
+    assert runner.resolve_jobs("auto") >= 1 and runner.threads_per_job(1) is None
 
 
 def test_a_corrupt_notebook_is_a_clear_error(tmp_path):

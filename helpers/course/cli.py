@@ -23,7 +23,7 @@ def cmd_run(args) -> int:
 
     params = parse_params(args.param)
     results = runner.run(args.labs, profile=args.profile, out=args.out, params=params,
-                         timeout=args.timeout, verbose=args.verbose)  # fmt: skip
+                         timeout=args.timeout, verbose=args.verbose, jobs=args.jobs)  # fmt: skip
     print(runner.summary_table(results))
     return 0 if all(r.status == "ok" for r in results) else 1
 
@@ -160,7 +160,13 @@ def main(argv=None) -> int:
         default=None,
         help="seconds per notebook, 0 for none (default: 1800 in smoke, none in quick and full)",
     )
-    p.add_argument("-v", "--verbose", action="store_true", help="stream the cells' output")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        default="1",
+        help="labs at once, each with cores/N CPU threads; auto: one per core (at most 4), or 1 with a GPU (default 1)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="stream the cells' output (with --jobs 1)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("sweep", help="hyperparameter search: K workers on one Optuna study (SQLite or PostgreSQL)")

@@ -3,7 +3,9 @@
 `python -m helpers run [LAB ...] --profile P --out DIR` executes each lab in a fresh kernel of
 this Python (the venv's), with a wall-clock limit per notebook, and writes DIR/<lab>.ipynb
 (the executed notebook) and DIR/<lab>.json (the results the lab recorded). A parameter the
-notebook does not declare is refused, where papermill would only warn.
+notebook does not declare is refused, where papermill would only warn. `--jobs N` runs N labs at
+once, each kernel with cores/N CPU threads: on a CPU the small models of the quick profile use two
+threads poorly, so two labs on one thread each finish sooner than one after the other on two.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,11 +103,35 @@ def check_parameters(notebook: Path, params: dict) -> None:
 DEFAULT_TIMEOUT = {"smoke": 1800, "quick": None, "full": None}
 
 
+def resolve_jobs(jobs: int | str) -> int:
+    """How many labs to run at once: a positive number, or `auto` — one where a GPU is present
+    (the labs would share it), else one per CPU core, at most 4."""
+    if jobs == "auto":
+        from helpers import runtime
+
+        if runtime.available_devices()[0] != "cpu":
+            return 1
+        return max(1, min(4, os.cpu_count() or 1))
+    try:
+        n = int(jobs)
+    except (TypeError, ValueError):
+        n = 0
+    if n < 1 or str(jobs).strip() != str(n):
+        raise LabError(f"--jobs {jobs}: give a whole number of labs to run at once (1, 2, ...) or auto.")
+    return n
+
+
+def threads_per_job(jobs: int) -> int | None:
+    """CPU threads for each of `jobs` kernels running at once (None: torch's default, every core)."""
+    return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
+
+
 def run_notebook(notebook: Path, out: Path, params: dict, timeout: float | None,
-                 verbose: bool = False) -> RunResult:  # fmt: skip
+                 verbose: bool = False, threads: int | None = None) -> RunResult:  # fmt: skip
     """Execute one notebook with papermill in a subprocess; never raises for a failing lab.
 
-    timeout: seconds, or None for no limit."""
+    timeout: seconds, or None for no limit. threads: the kernel's CPU threads (None: every core);
+    the results differ in their last digits between thread counts, so the lab records its count."""
     out.mkdir(parents=True, exist_ok=True)
     executed = out / notebook.name
     results_file = out / f"{notebook.stem}.json"
@@ -116,6 +143,8 @@ def run_notebook(notebook: Path, out: Path, params: dict, timeout: float | None,
     start = time.perf_counter()
     try:
         env = {**os.environ, "LABS_HEADLESS": "1"}  # plain-text progress bars in the log
+        if threads:  # torch reads these when it starts; more threads than cores would spin-wait
+            env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
         proc = subprocess.run(cmd, stdout=None if verbose else subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, timeout=timeout, env=env)  # fmt: skip
         status = "ok" if proc.returncode == 0 else "failed"
@@ -147,10 +176,11 @@ def first_error(executed: Path) -> str:
 
 
 def run(names: list[str], *, profile: str = "auto", out: str | Path = "executed", params: dict | None = None,
-        timeout: float | None = None, verbose: bool = False) -> list[RunResult]:  # fmt: skip
+        timeout: float | None = None, verbose: bool = False, jobs: int | str = 1) -> list[RunResult]:  # fmt: skip
     """Run labs; check every notebook's parameters before executing any of them.
 
-    timeout: seconds per notebook; 0 for none; None for the profile's default (DEFAULT_TIMEOUT)."""
+    timeout: seconds per notebook; 0 for none; None for the profile's default (DEFAULT_TIMEOUT).
+    jobs: labs at once (`resolve_jobs`); the results come back in the order of `names`."""
     notebooks = find_labs(names)
     if not notebooks:
         raise LabError(f"No lab notebooks found in {LABS_DIR}.")
@@ -159,13 +189,24 @@ def run(names: list[str], *, profile: str = "auto", out: str | Path = "executed"
     if timeout is not None and timeout < 0:
         raise LabError(f"--timeout {timeout:g}: give seconds per notebook (> 0), or 0 for no limit.")
     timeout = DEFAULT_TIMEOUT[params["profile"]] if timeout is None else (timeout or None)
+    jobs = resolve_jobs(jobs)
     for nb in notebooks:
         check_parameters(nb, params)
-    results = []
-    for nb in notebooks:
+    threads = threads_per_job(jobs)
+    if jobs > 1:
+        print(f"running {len(notebooks)} labs, {jobs} at once, {threads} CPU thread(s) each", flush=True)
+
+    def one(nb: Path) -> RunResult:
         print(f"running {nb.stem} ({params['profile']}) ...", flush=True)
-        results.append(run_notebook(nb, out, params, timeout, verbose))
-    return results
+        result = run_notebook(nb, out, params, timeout, verbose and jobs == 1, threads)
+        if jobs > 1:
+            print(f"finished {nb.stem}: {result.status} in {result.seconds:.0f} s", flush=True)
+        return result
+
+    if jobs == 1:
+        return [one(nb) for nb in notebooks]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # each thread waits on its own papermill process
+        return list(pool.map(one, notebooks))
 
 
 def summary_table(results: list[RunResult]) -> str:
