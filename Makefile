@@ -1,5 +1,5 @@
 ## make labs      execute every lab into executed/ and write executed/report.html (PROFILE=smoke|quick|full|auto)
-##                JOBS=N labs at once, each on cores/N threads (default auto: one per core, at most 4; 1 with a GPU)
+##                JOBS=N labs at once, each on cores/N threads (default 1; auto: one per core, at most 4, or 1 with a GPU)
 ## make test      run the test suite (what CI runs)
 ## make install   create .venv and install requirements.txt (exact pins) and the package; CPU=1: CPU-only torch
 ## make data      get Fashion-MNIST (Debian's package where apt and root are available, else a download)
@@ -12,7 +12,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= auto
-JOBS ?= auto
+JOBS ?= 1
 OUT ?= executed
 STAMP := $(VENV)/.installed
 FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz

@@ -196,11 +196,15 @@ def run(names: list[str], *, profile: str = "auto", out: str | Path = "executed"
     if jobs > 1:
         print(f"running {len(notebooks)} labs, {jobs} at once, {threads} CPU thread(s) each", flush=True)
 
+    def say(line: str) -> None:  # one write per line, so lines from labs running at once do not interleave
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
     def one(nb: Path) -> RunResult:
-        print(f"running {nb.stem} ({params['profile']}) ...", flush=True)
+        say(f"running {nb.stem} ({params['profile']}) ...")
         result = run_notebook(nb, out, params, timeout, verbose and jobs == 1, threads)
         if jobs > 1:
-            print(f"finished {nb.stem}: {result.status} in {result.seconds:.0f} s", flush=True)
+            say(f"finished {nb.stem}: {result.status} in {result.seconds:.0f} s")
         return result
 
     if jobs == 1:
