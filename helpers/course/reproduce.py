@@ -394,9 +394,11 @@ def reproduce_all(grades: list, workers: int = 1, cache: Path | None = None, **o
 
     from tqdm.auto import tqdm
 
+    from helpers.course.runner import threads_per_job
+
     # N kernels at once get the cores shared out as their threads, never oversubscribed; the thread count can
     # change a CPU run's last digits, so it is part of the cache key like the other limits
-    options = {**options, "threads": max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None}
+    options = {**options, "threads": threads_per_job(workers)}
     jobs = []
     for g in grades:
         sub, lab = json.loads(json.dumps(g.sources[0])), json.loads(json.dumps(g.sources[1]))

@@ -4,8 +4,8 @@
 this Python (the venv's), with a wall-clock limit per notebook, and writes DIR/<lab>.ipynb
 (the executed notebook) and DIR/<lab>.json (the results the lab recorded). A parameter the
 notebook does not declare is refused, where papermill would only warn. `--jobs N` runs N labs at
-once, each kernel with cores/N CPU threads: on a CPU the small models of the quick profile use two
-threads poorly, so two labs on one thread each finish sooner than one after the other on two.
+once, each kernel with cores/N CPU threads: small models use a second thread poorly and gain, larger
+ones lose (the README's Speed section has the measurements), so one at a time is the default.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def run_notebook(notebook: Path, out: Path, params: dict, timeout: float | None,
     """Execute one notebook with papermill in a subprocess; never raises for a failing lab.
 
     timeout: seconds, or None for no limit. threads: the kernel's CPU threads (None: every core);
-    the results differ in their last digits between thread counts, so the lab records its count."""
+    the results differ between thread counts as they would between seeds, so the lab records its count."""
     out.mkdir(parents=True, exist_ok=True)
     executed = out / notebook.name
     results_file = out / f"{notebook.stem}.json"
