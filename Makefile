@@ -6,6 +6,9 @@
 ## make kernel    register .venv as the Jupyter kernel "Image-classification labs" (JupyterHub, a shared install)
 ## make system    install PostgreSQL's server and bubblewrap where missing (lab 13's sweep test, grading's sandbox)
 ## make lint      ruff over the package, the tests and the notebooks; make format fixes what it can
+## make student   rewrite the blank labs (student/), every lab's install cell and times, the README's lab table
+## make site      build the website into _build/site from the labs executed in quick (only changed labs re-run)
+## make lowest    the lowest allowed versions (uv's lowest-direct) in .venv-lowest, then every lab in smoke with them
 ## make clean     remove executed/, results/ and caches
 ## labs and test create .venv, install and fetch the data first; a second run skips what is there.
 PYTHON ?= python3
@@ -21,7 +24,7 @@ FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 CPU ?=
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: help install kernel data system labs test lint format clean
+.PHONY: help install kernel data system labs test lint format clean lowest student site
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -72,5 +75,25 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
 
+student: $(STAMP)
+	$(PY) -m helpers frontdoor
+
+# The labs are executed in quick into executed/site-quick/ (a lab whose source is unchanged since its last
+# run there is not run again), then Sphinx and myst-nb render them with the pages in docs/.
+site: data
+	$(PY) -m helpers site --profile quick --out _build/site
+
+# The dependency floors in pyproject.toml are the versions this target installs (uv's lowest-direct
+# resolution: every direct dependency at its lower bound) and runs every lab with, in smoke.
+LOWEST ?= .venv-lowest
+UV_VERSION := 0.13.8
+lowest: data
+	@test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e ".[course]"
+	$(LOWEST)/bin/python -c 'import torch, torchvision, numpy, pandas; print("lowest:", "torch", torch.__version__, \
+		"torchvision", torchvision.__version__, "numpy", numpy.__version__, "pandas", pandas.__version__)'
+	$(LOWEST)/bin/python -m helpers run --profile smoke --out $(OUT)-lowest
+
 clean:
-	rm -rf $(OUT) results .pytest_cache
+	rm -rf $(OUT) $(OUT)-lowest results .pytest_cache

@@ -520,7 +520,9 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
     # Saliency, Grad-CAM (Captum), ViT attention and rollout, FGSM/PGD: the UW-Madison report section 4
     # names "Attention and Adversarial Samples" and gives no numbers or settings, so all values are ours.
     # eps in pixel units (images in [0, 1]); full: the common CIFAR-10 budgets up to 8/255. PGD step
-    # alpha = 2.5 eps / steps (Madry et al. 2018). Adversarial training: PGD with adv_steps steps at adv_eps.
+    # alpha = 2.5 eps / steps, a rule of thumb (Madry et al. 2018 used 7 steps of 2/255 at 8/255 on CIFAR-10).
+    # Every PGD starts at a random point of the ball. Adversarial training: PGD with adv_steps steps at
+    # adv_eps; evaluation: pgd_steps steps (more), pgd_restarts random starts, the worst per image.
     # cfg.lr: the CNN's AdamW (SGD at 0.05 gave an erratic validation accuracy in these short runs).
     "12_interpretation_adversarial": {
         "smoke": dict(
@@ -532,6 +534,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             recipe=dict(
                 eps=[0.0, 0.01, 0.02, 0.05, 0.1],
                 pgd_steps=5,
+                pgd_restarts=2,
                 adv_eps=0.05,
                 adv_steps=1,
                 vit_lr=1e-3,
@@ -549,6 +552,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             recipe=dict(
                 eps=[0.0, 0.01, 0.02, 0.05, 0.1],
                 pgd_steps=10,
+                pgd_restarts=2,
                 adv_eps=0.05,
                 adv_steps=3,
                 vit_lr=1e-3,
@@ -563,6 +567,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             recipe=dict(
                 eps=[e / 255 for e in (0, 1, 2, 4, 8)],
                 pgd_steps=10,
+                pgd_restarts=3,
                 adv_eps=8 / 255,
                 adv_steps=7,
                 vit_lr=1e-3,
@@ -642,10 +647,11 @@ def recipe_json(lab: str, profile: str | None = "auto", **overrides) -> dict:
 def setup(lab: str, profile: str | None = "auto", **params) -> tuple[LabConfig, torch.device]:
     """What the first code cell of every lab does: resolve the config, pick the device, seed
     everything, ask for deterministic kernels, and print one line on each."""
-    from helpers import runtime
+    from helpers import catalog, runtime
 
     cfg = resolve(lab, profile, **params)
     device = runtime.pick_device(cfg.device)
+    print(catalog.banner(lab, profile, cfg.profile, device.type))
     runtime.seed_everything(cfg.seed)
     runtime.set_deterministic()
     print(runtime.describe(device))
