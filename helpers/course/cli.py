@@ -84,17 +84,46 @@ def cmd_student(args) -> int:
     return 0
 
 
+def cmd_frontdoor(args) -> int:
+    from helpers.course import frontdoor
+
+    if args.check:
+        changes = frontdoor.stale()
+        for path in changes:
+            print(f"stale: {path.relative_to(frontdoor.ROOT)}")
+        if changes:
+            print("run `python -m helpers frontdoor` (or `make student`) to bring them up to date", file=sys.stderr)
+        return 1 if changes else 0
+    for path in frontdoor.write():
+        print(f"wrote {path.relative_to(frontdoor.ROOT)}")
+    return 0
+
+
+def cmd_site(args) -> int:
+    from helpers.course import site
+
+    index = site.build(profile=args.profile, executed=args.executed, out=args.out)
+    print(f"the site: {index}")
+    return 0
+
+
 def cmd_grade(args) -> int:
-    from helpers.course import grading
+    from helpers.course import grading, shards
     from helpers.course.runner import LABS_DIR
     from helpers.course.untrusted import printable
 
+    if args.merge:
+        return cmd_merge(args)
+    if not args.submissions:
+        raise LabError("grade needs a SUBMISSIONS folder (one sub-folder per student), or --merge OUT [OUT ...] "
+                       "--out DIR to join the outputs of `grade --shard I/N`.")  # fmt: skip
+    shard = shards.parse_spec(args.shard) if args.shard is not None else None
     labs_dir = Path(args.labs) if args.labs else LABS_DIR
     options = {"cell_timeout": args.cell_timeout, "notebook_timeout": args.notebook_timeout,
                "memory": int(args.memory_gib * 2**30), "use_bwrap": False if args.no_bwrap else None}  # fmt: skip
     grades, out = grading.grade_folder(args.submissions, args.out, labs_dir=labs_dir, reproduce=args.reproduce,
                                        force=args.force, workers=args.workers, options=options,
-                                       fresh=args.fresh)  # fmt: skip
+                                       fresh=args.fresh, shard=shard)  # fmt: skip
     for g in grades:
         row = g.row()
         who, what = printable(row["student"]), printable(row["file"])
@@ -103,6 +132,22 @@ def cmd_grade(args) -> int:
               f"answers {row['written_answers']}  reproduced: {row['reproduced']}")  # fmt: skip
     print(f"wrote {out / 'grades.csv'}, {out / 'answers.csv'} (written answers, to grade by hand) "
           f"and one feedback page per student in {out}")  # fmt: skip
+    if shard:
+        print(f"shard {shard[0]}/{shard[1]}: join every shard's folder with `grade --merge FOLDER ... --out DIR`")
+    return 0
+
+
+def cmd_merge(args) -> int:
+    from helpers.course import shards
+
+    if args.submissions or args.shard or args.reproduce:
+        raise LabError("--merge takes only the shards' output folders and --out: "
+                       "grade --merge OUT1 OUT2 ... --out DIR")  # fmt: skip
+    if not args.out:
+        raise LabError("--merge needs --out DIR, a new folder for the merged class table.")
+    out, rows = shards.merge(args.merge, args.out, force=args.force)
+    print(f"merged {len(args.merge)} shards: {rows} rows in {out / 'grades.csv'}, the answers in "
+          f"{out / 'answers.csv'} and every feedback page in {out}")  # fmt: skip
     return 0
 
 
@@ -143,6 +188,35 @@ def cmd_report(args) -> int:
         print(f"problem: {problem}")
     print(f"wrote {html} and {md}")
     return 0
+
+
+def cmd_reference(args) -> int:
+    from helpers.course import reference
+
+    if args.tables:
+        from helpers.course import tables
+
+        for path in tables.write_tables():
+            print(f"wrote {path}")
+        if not args.labs:
+            return 0
+    if not args.labs or not args.profile:
+        raise LabError("Usage: python -m helpers reference LAB [LAB ...] --profile P [--dataset D] [--seeds N], "
+                       "or --tables to render docs/generated/ from reference/.")  # fmt: skip
+    for lab in args.labs:
+        path = reference.make(lab, args.profile, dataset=args.dataset, seeds=args.seeds, note=args.note,
+                              params=parse_params(args.param), command=reference.command_line(),
+                              timeout=args.timeout)  # fmt: skip
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from helpers.course import compare
+
+    found = compare.compare(args.run_dir)
+    print(compare.format_report(found))
+    return 1 if found.flags else 0
 
 
 def main(argv=None) -> int:
@@ -209,7 +283,7 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_student)
 
     p = sub.add_parser("grade", help="grade a folder of submitted executed notebooks (one sub-folder per student)")
-    p.add_argument("submissions", help="folder holding one sub-folder per student")
+    p.add_argument("submissions", nargs="?", help="folder holding one sub-folder per student")
     p.add_argument(
         "--out",
         help="folder for grades.csv and the feedback pages, outside SUBMISSIONS "
@@ -235,11 +309,41 @@ def main(argv=None) -> int:
     )
     p.add_argument("--labs", help="folder of the lab sources (default: the repository's labs/)")
     p.add_argument("--force", action="store_true", help="overwrite the grades in an --out folder that holds files")
+    p.add_argument("--shard", metavar="I/N",
+                   help="grade only the I-th of N shards of the class (students dealt out in sorted order), "
+                        "one shard per machine; join them with --merge")  # fmt: skip
+    p.add_argument("--merge", nargs="+", metavar="OUT",
+                   help="join the output folders of every `--shard I/N` run into one class table in --out")  # fmt: skip
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("report", help="write report.html and report.md: every lab's results in one table")
     p.add_argument("folder", nargs="?", help="folder of <lab>.json results (default: the repository's executed/)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("reference", help="make a lab's reference run (reference/<profile>-<dataset>/<lab>.json)")
+    p.add_argument("labs", nargs="*", help="lab numbers or names")
+    p.add_argument("--profile", help="smoke, quick or full")
+    p.add_argument("--dataset", help="default: the profile's (fashion-mnist in smoke and quick, cifar10 in full)")
+    p.add_argument("--seeds", type=int, help="runs with seed 0..N-1 (default: 2 in smoke, 3 in quick and full)")
+    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="a notebook parameter")
+    p.add_argument("--note", default="", help="recorded with the reference, e.g. what else ran on the machine")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per run, 0 for none (default: the runner's)")
+    p.add_argument("--tables", action="store_true", help="render docs/generated/*.md from every reference")
+    p.set_defaults(func=cmd_reference)
+
+    p = sub.add_parser("compare", help="put each lab's results in RUN_DIR beside its reference; flag what moved")
+    p.add_argument("run_dir", help="a folder of <lab>.json results (`helpers run --out DIR`)")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("frontdoor", help="rewrite the student versions, install cells, lab times and README table")
+    p.add_argument("--check", action="store_true", help="only list what is stale; exit 1 if anything is")
+    p.set_defaults(func=cmd_frontdoor)
+
+    p = sub.add_parser("site", help="build the course's website from the labs executed in a profile")
+    p.add_argument("--profile", default="quick", help="the profile the labs are executed in (default: quick)")
+    p.add_argument("--executed", help="a folder of executed labs to use as they are (no execution)")
+    p.add_argument("--out", default="_build/site", help="where the HTML goes (default: _build/site)")
+    p.set_defaults(func=cmd_site)
 
     args = parser.parse_args(argv)
     try:
