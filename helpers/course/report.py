@@ -29,8 +29,8 @@ from helpers.errors import LabError
 from helpers.runtime import atomic_write
 
 DEFAULT_DIR = REPO / "executed"  # where `make labs` writes
-COLUMNS = ("lab", "model", "dataset", "profile", "top-1", "top-5", "split", "epochs", "params", "peak MiB",
-           "seconds", "status")  # fmt: skip
+COLUMNS = ("lab", "model", "dataset", "profile", "top-1", "expected", "top-5", "split", "epochs", "params",
+           "peak MiB", "seconds", "status")  # fmt: skip
 
 
 def results_folder(folder: str | Path | None = None) -> Path:
@@ -76,15 +76,29 @@ def _num(value, digits: int = 4):
     return round(value, digits) if finite else None
 
 
+def expected(result: dict, split: str) -> str | None:
+    """The reference's top-1 on `split` for this lab, profile and dataset (`reference/`), as
+    `mean% ± spread (n seeds)`; None where no reference was made."""
+    from helpers.course import reference
+
+    try:
+        ref = reference.find(str(result.get("lab")), str(result.get("profile")), str(result.get("dataset")))
+        values = ref["metrics"][f"{split}_top1"] if ref else None
+    except (LabError, OSError, ValueError, KeyError, TypeError):
+        return None
+    return f"{values['mean']:.1%} ± {values['spread'] * 100:.1f} ({len(values['values'])} seeds)" if values else None
+
+
 def table_rows(results: list[dict]) -> list[dict]:
-    """One row per lab, the columns of the course table."""
+    """One row per lab, the columns of the course table; `expected` from the lab's reference run."""
     rows = []
     for r in results:
         metrics = r.get("metrics") or {}
         split = "test" if _num(metrics.get("test_top1")) is not None else "val"
         rows.append({"lab": r["lab"], "model": str(r.get("model") or "-"), "dataset": str(r.get("dataset", "-")),
                      "profile": str(r.get("profile", "-")), "top-1": _num(metrics.get(f"{split}_top1")),
-                     "top-5": _num(metrics.get(f"{split}_top5")), "split": split, "epochs": _num(r.get("epochs"), 0),
+                     "expected": expected(r, split), "top-5": _num(metrics.get(f"{split}_top5")), "split": split,
+                     "epochs": _num(r.get("epochs"), 0),
                      "params": _num(r.get("params"), 0), "peak MiB": _num(r.get("peak_memory_mib"), 1),
                      "seconds": _num(r.get("total_seconds"), 1), "status": str(r.get("status", "-"))})  # fmt: skip
     return rows
@@ -173,6 +187,16 @@ def _md_table(header, rows) -> str:
     return "\n".join(lines + ["| " + " | ".join(map(clean, row)) + " |" for row in rows])
 
 
+def beside_references(folder: Path) -> list[str]:
+    """What `helpers compare` flags in this folder: metrics beyond the references' spread, lessons reversed."""
+    from helpers.course import compare
+
+    try:
+        return [f.message for f in compare.compare(folder).flags]
+    except LabError:  # no lab results to compare
+        return []
+
+
 def write_report(folder: str | Path | None = None) -> tuple[Path, Path, list[str]]:
     """Write report.html and report.md into the results folder.
 
@@ -199,6 +223,11 @@ def write_report(folder: str | Path | None = None) -> tuple[Path, Path, list[str
     if problems:
         html.append("<h2>Problems</h2><ul>" + "".join(f"<li>{escape(p)}</li>" for p in problems) + "</ul>")
         md += ["", "## Problems", "", *[f"- {_md(p)}" for p in problems]]
+    moved = beside_references(folder)
+    if moved:
+        items = "".join(f"<li>{escape(m)}</li>" for m in moved)
+        html.append(f"<h2>Beside the reference runs</h2><ul>{items}</ul>")
+        md += ["", "## Beside the reference runs", "", *[f"- {_md(m)}" for m in moved]]
     (folder / "report_curves.png").unlink(missing_ok=True)
     if png:
         atomic_write(folder / "report_curves.png", lambda tmp: Path(tmp).write_bytes(png))
