@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.course import cells, untrusted
+from helpers.course import cells, tamper, untrusted
 from helpers.course.runner import LABS_DIR, list_labs
 from helpers.course.untrusted import clip
 from helpers.errors import LabError
@@ -98,7 +98,7 @@ class Grade:
 
     def row(self) -> dict:
         graded, demos = self.graded_checks, [c for c in self.checks if c.demonstration]
-        failed = "; ".join(c.label for c in graded if c.status in ("failed", "not run", "missing"))
+        failed = "; ".join(c.label for c in graded if c.status in ("failed", "not run", "missing", "withheld"))
         edited = "; ".join(c.label for c in self.checks if c.status == "edited")
         yes_no = {True: "yes", False: "no", None: "-"}[self.ran_in_order]
         demo = f"{sum(c.status == 'passed' for c in demos)}/{len(demos)}" if demos else "-"
@@ -295,12 +295,23 @@ def grade_notebook(path: Path, student: str, labs_dir: Path = LABS_DIR, reproduc
         grade.checks = grade_checks(lab_nb, nb)
         grade.answers = written_answers(lab_nb, nb)
         grade.notes += evidence.added_before_checks(lab_nb, nb, match_cells(lab_nb, nb))
+        grade.notes += tamper.scan(lab_nb, nb) + _contradicted(path, nb, grade)
         grade.sources = (nb, lab_nb)
     if reproduce and grade.sources:
         from helpers.course import reproduce as rerun
 
         rerun.apply(grade, rerun.reproduce(*grade.sources))
     return grade
+
+
+def _contradicted(path: Path, nb, grade: Grade) -> list[str]:
+    """A note when the results file records a model at chance while every graded check passed."""
+    found = results_files(path, nb)
+    passed = bool(grade.graded_checks) and all(c.status == "passed" for c in grade.graded_checks)
+    try:
+        return tamper.contradicting_results(untrusted.read_results(found[0]), passed) if found and passed else []
+    except LabError:
+        return []  # an unusable results file is named by recorded_results
 
 
 def _student_entries(student: str, folder: Path) -> list[tuple[str, Path, str]]:
