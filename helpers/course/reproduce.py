@@ -48,9 +48,14 @@ class Reproduction:
     ok: bool = False
     checks: dict[int, str] = field(default_factory=dict)  # lab check-cell index -> passed, failed, not run
     problems: list[str] = field(default_factory=list)
+    tampered: list[str] = field(default_factory=list)  # what the probes showed (helpers.course.cleanroom)
+    definitions: dict = field(default_factory=dict)  # the definitions-only run: checks, dropped, errors, stopped
+    kernel_runs: int = 1
 
     def to_dict(self) -> dict:
-        return {"isolation": self.isolation, "ok": self.ok, "checks": self.checks, "problems": self.problems}
+        return {"isolation": self.isolation, "ok": self.ok and not self.tampered, "checks": self.checks,
+                "problems": self.problems, "tampered": self.tampered, "definitions": self.definitions,
+                "kernel_runs": self.kernel_runs}  # fmt: skip
 
 
 @functools.cache
@@ -251,7 +256,7 @@ def compare(sub_nb, run_nb, lab_nb, replies: dict[int, str], stopped: str, isola
         result.problems.append(stopped)
     for k, cell in enumerate(run_nb.cells):
         meta = cell.metadata.get(KEY, {})
-        if cell.cell_type != "code" or meta.get("setup"):
+        if cell.cell_type != "code" or meta.get("setup") or meta.get("probe"):
             continue
         j, status = meta.get("sub"), replies.get(k)
         label = (
@@ -303,29 +308,42 @@ def reproduce(sub_nb: dict, lab_nb: dict, *, params: dict | None = None, cell_ti
     """
     import nbformat
 
+    from helpers.course import cells, cleanroom
     from helpers.course.grading import match_cells
 
     sub, lab = (nbformat.convert(nbformat.reader.reads(json.dumps(nb)), 4) for nb in (sub_nb, lab_nb))
     isolation = isolation_name(use_bwrap)
-    work = Path(tempfile.mkdtemp(prefix="labs-reproduce-"))
+    limits = {"cell_timeout": cell_timeout, "notebook_timeout": notebook_timeout, "memory": memory,
+              "use_bwrap": use_bwrap, "threads": threads}  # fmt: skip
+    graded = {i for i, c in enumerate(lab.cells) if cells.is_graded_check(c)}
+    works = []
     try:
-        run_nb = prepare(sub, lab, match_cells(lab, sub), work, params)
-        run_nb, replies, stopped = execute(
-            run_nb,
-            work,
-            cell_timeout=cell_timeout,
-            notebook_timeout=notebook_timeout,
-            memory=memory,
-            use_bwrap=use_bwrap,
-            threads=threads,
-        )
-        return compare(sub, run_nb, lab, replies, stopped, isolation).to_dict()
+        works.append(Path(tempfile.mkdtemp(prefix="labs-reproduce-")))
+        pairs = match_cells(lab, sub)
+        run_nb = prepare(sub, lab, pairs, works[-1], params)
+        cleanroom.add_probes(run_nb, graded)
+        run_nb, replies, stopped = execute(run_nb, works[-1], **limits)
+        result = compare(sub, run_nb, lab, replies, stopped, isolation)
+        result.tampered = cleanroom.read_probes(run_nb, replies, "the re-run")
+        if graded:  # a second fresh kernel, in its own folder: the first one could write into its HOME
+            works.append(Path(tempfile.mkdtemp(prefix="labs-definitions-")))
+            clean, position, dropped = cleanroom.definitions_notebook(sub, lab, pairs)
+            head = nbformat.from_dict({**json.loads(json.dumps(lab)), "cells": lab.cells[: max(graded) + 1]})
+            clean_nb = prepare(clean, head, position, works[-1], params)
+            cleanroom.add_probes(clean_nb, graded)
+            clean_nb, clean_replies, clean_stopped = execute(clean_nb, works[-1], **limits)
+            checks, errors = cleanroom.graded_outcomes(clean_nb, clean_replies, graded)
+            result.definitions = {"checks": checks, "dropped": dropped, "errors": errors, "stopped": clean_stopped}
+            result.tampered += cleanroom.read_probes(clean_nb, clean_replies, "the definitions-only run")
+            result.kernel_runs = 2
+        return result.to_dict()
     except Exception as err:  # noqa: BLE001 - one submission never stops the class
         return Reproduction(
             isolation, problems=[f"could not re-run it: {type(err).__name__}: {str(err)[:200]}"]
         ).to_dict()
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        for work in works:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def apply(grade, result: dict) -> None:
@@ -338,8 +356,45 @@ def apply(grade, result: dict) -> None:
         if outcome and outcome != "passed" and check.status == "passed":
             check.status = "failed"
             check.detail.append(f"passed in the submitted file, {outcome} when re-run with the lab's check cell")
-    if not result["ok"]:
+    if not result["ok"] and result["problems"]:
         grade.notes.append("not reproduced: " + "; ".join(p.splitlines()[0] for p in result["problems"])[:400])
+    _apply_definitions(grade, result.get("definitions") or {})
+    _apply_probes(grade, result.get("tampered") or [])
+
+
+def _apply_definitions(grade, run: dict) -> None:
+    """A graded check scores only if it also passed where the lab's cells ran with the student's definitions alone."""
+    if not run:
+        return
+    dropped, failed = run.get("dropped", []), []
+    for check in grade.graded_checks:
+        outcome = run.get("checks", {}).get(check.lab_index, run.get("checks", {}).get(str(check.lab_index)))
+        if check.status == "passed" and outcome != "passed":
+            check.status = "failed"
+            check.detail.append(f"passed in your kernel but {outcome or 'not run'} in a fresh one that ran the lab's "
+                                "own cells with only your definitions in place of your exercise cells")  # fmt: skip
+            failed.append(check.label)
+    said = [*(f"dropped {d}" for d in dropped), *(f"raised {e}" for e in run.get("errors", [])[:5])]
+    said += [run["stopped"]] if run.get("stopped") else []
+    grade.reproduce_detail.append(
+        "definitions only (the lab's cells, your functions, classes and imports; other "
+        "statements of your exercise cells dropped): " + ("; ".join(said) or "as submitted")
+    )
+    if failed:
+        why = f" (dropped: {'; '.join(dropped)[:300]})" if dropped else ""
+        grade.notes.append(f"passed only in the student's kernel: {'; '.join(failed)}{why}")
+
+
+def _apply_probes(grade, tampered: list[str]) -> None:
+    """A probe came out wrong: every graded check scores 0 until a person has read the notebook."""
+    if not tampered:
+        return
+    for check in grade.graded_checks:
+        if check.status == "passed":
+            check.status = "withheld"
+            check.detail.append("checks tampered: scores 0 pending a person's review")
+    grade.reproduce_detail += [f"probe: {t}" for t in tampered]
+    grade.notes.append("checks tampered (graded checks score 0 pending review): " + "; ".join(tampered)[:500])
 
 
 @functools.cache
