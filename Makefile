@@ -87,12 +87,15 @@ site: data
 # resolution: every direct dependency at its lower bound) and runs every lab with, in smoke.
 LOWEST ?= .venv-lowest
 UV_VERSION := 0.13.8
-lowest: data
+lowest:
 	@test -x $(LOWEST)/bin/python || $(PYTHON) -m venv $(LOWEST)
 	$(LOWEST)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(LOWEST)/bin/uv pip install --quiet --python $(LOWEST)/bin/python --resolution lowest-direct -e ".[course]"
 	$(LOWEST)/bin/python -c 'import torch, torchvision, numpy, pandas; print("lowest:", "torch", torch.__version__, \
 		"torchvision", torchvision.__version__, "numpy", numpy.__version__, "pandas", pandas.__version__)'
+	@if [ ! -e $(FMNIST) ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; fi
+	$(LOWEST)/bin/python -m helpers data fetch fashion-mnist
 	$(LOWEST)/bin/python -m helpers run --profile smoke --out $(OUT)-lowest
 
 clean:

@@ -45,13 +45,14 @@ def wheel(tmp_path_factory) -> Path:
     return found
 
 
-def fresh_env(env_dir: Path) -> Path:
-    """A new virtual environment without the package, whose dependencies (pip too) are the test environment's."""
+def fresh_env(env_dir: Path, deps: list[str] | None = None) -> Path:
+    """A new virtual environment without the package, whose dependencies (pip too) are the test environment's,
+    or those of the site-packages folders in `deps`."""
     # without its own pip and setuptools: an old bundled setuptools would shadow the one torch requires
     run([getattr(sys, "_base_executable", sys.executable), "-m", "venv", "--without-pip", str(env_dir)])
     python = env_dir / "bin" / "python"
     purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
-    ours = [sysconfig.get_paths()["purelib"], *site.getsitepackages()]
+    ours = deps or [sysconfig.get_paths()["purelib"], *site.getsitepackages()]
     Path(purelib, "deps-from-the-test-environment.pth").write_text("\n".join(dict.fromkeys(ours)) + "\n")
     return python
 
@@ -97,11 +98,26 @@ def hosted_cell(package) -> str:
     return cell.source
 
 
-def test_hosted_setup_installs_the_package_and_keeps_the_platforms_torch(tmp_path, wheel):
-    """A Kaggle kernel (its environment variable) without the package: the first cell installs the wheel from the
-    local file, offline, and the platform's torch and torchvision stay the ones already there, same files and
-    versions. Outside a hosted notebook, or once the package is there, the cell does nothing."""
-    python = fresh_env(tmp_path / "env")
+LOWEST = REPO / ".venv-lowest"  # `make lowest`: every dependency at its floor, torch 2.11 among them
+LOWEST_SITE = sorted(LOWEST.glob("lib/python3*/site-packages"))
+PLATFORMS = {
+    "pinned-torch": None,
+    "lowest-torch": pytest.param(
+        LOWEST_SITE,
+        marks=pytest.mark.skipif(
+            not LOWEST_SITE, reason="no .venv-lowest: `make lowest` installs the lowest allowed torch"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("deps", PLATFORMS.values(), ids=PLATFORMS.keys())
+def test_hosted_setup_installs_the_package_and_keeps_the_platforms_torch(tmp_path, wheel, deps):
+    """A Kaggle kernel (its environment variable) without the package: the first cell, as shipped in every lab,
+    installs the wheel from the local file, offline, and the platform's torch and torchvision stay the ones already
+    there, same files and versions — the pinned torch, and the oldest one the package allows. Outside a hosted
+    notebook, or once the package is there, the cell does nothing."""
+    python = fresh_env(tmp_path / "env", [str(p) for p in deps] if deps else None)
     torch_ = "torch.__file__, torch.__version__, torchvision.__version__"
     where = f"import helpers.config, torch, torchvision; print(helpers.config.__file__, {torch_})"
     probe = f"import importlib.util, torch, torchvision; print(importlib.util.find_spec('helpers'), {torch_})"
@@ -136,15 +152,3 @@ def test_every_lab_has_the_same_hosted_setup_cell_before_its_parameters():
         assert len(hosted) == 1 and hosted[0] < params[0], f"{path.name}: one hosted-setup cell, before the parameters"
         sources[path.name] = nb.cells[hosted[0]].source
     assert len(set(sources.values())) == 1, "the labs' hosted-setup cells differ: keep them identical"
-
-
-def test_hosted_setup_without_a_package_asks_for_one(tmp_path):
-    from helpers.course import cells
-
-    nb = cells.read_notebook(REPO / "labs" / "01_sanity_checks.ipynb")
-    (cell,) = [c for c in nb.cells if cells.HOSTED_TAG in c.metadata.get("tags", [])]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env.update(KAGGLE_KERNEL_RUN_TYPE="Interactive")
-    no_site = [sys.executable, "-I", "-S", "-c", cell.source]  # no site-packages: the package is not there
-    proc = subprocess.run(no_site, cwd=tmp_path, env=env, capture_output=True, text=True)
-    assert proc.returncode != 0 and "Set PACKAGE in this cell" in proc.stderr, proc.stderr
