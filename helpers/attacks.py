@@ -6,7 +6,9 @@ Images here are floats in [0, 1] (`pixel_loaders`), and normalization is the mod
 [0, 1]: an adversarial image is clamped there. (Attacking the normalized tensor instead, the ball
 would be eps / std per channel and the valid range [-mean / std, (1 - mean) / std].)
 
-`fgsm` and `pgd` are the references lab 12's students write themselves.
+`fgsm` and `pgd` are the references lab 12's students write themselves. `pgd` starts from a random
+point of the ball by default and can restart (`restarts`), as an evaluation attack should: a single
+run from x itself can miss adversarial examples and so overstate robustness.
 """
 
 from __future__ import annotations
@@ -70,20 +72,82 @@ def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float) -> torc
     return (x + eps * input_gradient(model, x, y).sign()).clamp(0, 1).detach()
 
 
-def pgd(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: float, steps: int) -> torch.Tensor:
-    """Projected gradient descent (Madry et al. 2018), L-inf, from x itself: `steps` signed steps of
-    `alpha`, each projected back into the eps-ball around x and clamped to [0, 1]."""
-    x_adv = x.detach().clone()
-    for _ in range(steps):
-        x_adv = x_adv + alpha * input_gradient(model, x_adv, y).sign()
-        x_adv = torch.min(torch.max(x_adv, x - eps), x + eps).clamp(0, 1)
-    return x_adv.detach()
+def uniform_start(x: torch.Tensor, eps: float) -> torch.Tensor:
+    """x plus noise drawn uniformly from the L-inf ball of radius eps, clamped to the valid range [0, 1]
+    (Madry et al. 2018 start every PGD run at such a point)."""
+    return (x.detach() + torch.empty_like(x).uniform_(-eps, eps)).clamp(0, 1)
 
 
-def accuracy_under_attack(model: nn.Module, loader, attack, eps_list, max_images: int | None = None) -> dict:
-    """{eps: accuracy on `loader`'s images attacked with `attack(model, x, y, eps)`}; eval mode."""
+def pgd(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float,
+    alpha: float,
+    steps: int,
+    random_start: bool = True,
+    restarts: int = 1,
+) -> torch.Tensor:
+    """Projected gradient descent (Madry et al. 2018), L-inf: `steps` signed steps of `alpha`, each
+    projected back into the eps-ball around x and clamped to [0, 1].
+
+    random_start: start from a uniform point of the ball (clamped to [0, 1]) rather than x itself, as
+    Madry et al. do; from x, the first gradient can be uninformative (a flat or masked loss at x).
+    restarts: run that many times from fresh random starts and keep, per image, the first run that
+    fools the model (else the last): one run can miss an adversarial example that another finds.
+    """
+    x = x.detach()
+    best = None
+    for run in range(max(1, restarts)):
+        x_adv = uniform_start(x, eps) if random_start else x.clone()
+        for _ in range(steps):
+            x_adv = x_adv + alpha * input_gradient(model, x_adv, y).sign()
+            x_adv = torch.min(torch.max(x_adv, x - eps), x + eps).clamp(0, 1)
+        if best is None:
+            best = x_adv
+        else:
+            best = keep_fooling(model, best, x_adv, y)
+        if run + 1 < restarts and not random_start:
+            break  # from x, every run is the same
+    return best.detach()
+
+
+
+def keep_fooling(model: nn.Module, best: torch.Tensor, new: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per image, `best` where it already fools the model, else `new`: the worst case over attack runs."""
+    with torch.no_grad():
+        fooled = model(best).argmax(dim=1) != y
+    return torch.where(fooled.view(-1, *([1] * (best.dim() - 1))), best, new)
+
+
+def with_restarts(attack, restarts: int):
+    """`attack(model, x, y, eps)` run `restarts` times (each with its own random start, if it has one),
+    keeping per image the first run that fools the model: a stronger evaluation than a single run."""
+
+    def attack_with_restarts(model, x, y, eps):
+        best = attack(model, x, y, eps)
+        for _ in range(restarts - 1):
+            best = keep_fooling(model, best, attack(model, x, y, eps), y)
+        return best
+
+    return attack_with_restarts
+
+
+def accuracy_under_attack(
+    model: nn.Module, loader, attack, eps_list, max_images: int | None = None, desc: str | None = None
+) -> dict:
+    """{eps: accuracy on `loader`'s images attacked with `attack(model, x, y, eps)`}; eval mode.
+
+    With `desc`, a progress bar counts the attacked batches (over every eps) under that name.
+    """
+    from helpers.training import progress_bar
+
     was_training = model.training
     model.eval()
+    per_eps = len(loader)
+    if max_images is not None and getattr(loader, "batch_size", None):
+        per_eps = min(per_eps, -(-max_images // loader.batch_size))
+    bar = progress_bar(per_eps * len(eps_list), desc or "", disable=desc is None)
     out = {}
     for eps in eps_list:
         correct, seen = 0, 0
@@ -92,9 +156,11 @@ def accuracy_under_attack(model: nn.Module, loader, attack, eps_list, max_images
             with torch.no_grad():
                 correct += (model(x_adv).argmax(dim=1) == y).sum().item()
             seen += len(y)
+            bar.update()
             if max_images is not None and seen >= max_images:
                 break
         out[float(eps)] = correct / seen
+    bar.close()
     model.train(was_training)
     return out
 

@@ -48,9 +48,40 @@ def test_fgsm_raises_the_loss_and_stays_in_the_ball_and_the_pixel_range(eps):
 def test_pgd_stays_projected_and_beats_fgsm():
     net, x, y = net_and_batch(2)
     eps = 0.1
-    adv = attacks.pgd(net, x, y, eps, alpha=0.05, steps=10)  # 10 steps of eps/2: far out without projection
+    adv = attacks.pgd(net, x, y, eps, alpha=0.05, steps=10, random_start=False)  # far out without projection
     assert (adv - x).abs().max() <= eps + 1e-6 and adv.min() >= 0 and adv.max() <= 1
     assert loss(net, adv, y) >= loss(net, attacks.fgsm(net, x, y, eps), y) - 1e-6
+
+
+def test_pgd_random_start_is_uniform_in_the_ball_and_the_pixel_range():
+    net, x, y = net_and_batch(4)
+    torch.manual_seed(0)
+    start = attacks.pgd(net, x, y, 0.1, alpha=0.05, steps=0)  # no steps: the random start itself
+    moved = (start - x).abs()
+    assert moved.max() <= 0.1 + 1e-6 and start.min() >= 0 and start.max() <= 1
+    inner = (x > 0.1) & (x < 0.9)  # where the clamp cannot act: |u| is uniform on [0, eps], mean eps / 2
+    assert moved[inner].mean().item() == pytest.approx(0.05, abs=0.01)
+    assert torch.equal(attacks.pgd(net, x, y, 0.1, 0.05, 0, random_start=False), x)
+    adv = attacks.pgd(net, x, y, 0.1, alpha=0.04, steps=10, restarts=3)
+    assert (adv - x).abs().max() <= 0.1 + 1e-6 and adv.min() >= 0 and adv.max() <= 1
+
+
+def test_restarts_keep_per_image_the_run_that_fools_the_model():
+    """A model fooled only by the second of two runs: the restarts keep those images from that run."""
+    net, x, y = net_and_batch(5)
+    runs = iter([x.clone(), torch.zeros_like(x)])  # run 1 changes nothing; run 2 gives a constant image
+
+    def attack(model, xb, yb, eps):
+        return next(runs)
+
+    with torch.no_grad():
+        pred_zero = net(torch.zeros_like(x)).argmax(1)
+        clean_ok = net(x).argmax(1) == y
+    adv = attacks.with_restarts(attack, 2)(net, x, y, 0.1)
+    fooled_by_second = clean_ok & (pred_zero != y)
+    assert fooled_by_second.any() and (~fooled_by_second).any(), "the toy case needs both kinds of image"
+    assert torch.equal(adv[fooled_by_second], torch.zeros_like(x)[fooled_by_second])
+    assert torch.equal(adv[~clean_ok], x[~clean_ok]), "images the first run already fooled keep that run"
 
 
 def test_normalize_inside_the_model_equals_normalizing_the_input():

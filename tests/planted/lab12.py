@@ -30,5 +30,20 @@ PLANTED = {
             "torch.min(torch.max(x_adv, x - eps), x + eps)",
             "x_adv.clamp(-eps, 1 + eps)",
         ),
+        Planted(
+            "ignores random_start",
+            "        x_adv = (x_adv + torch.empty_like(x).uniform_(-eps, eps)).clamp(0, 1)\n",
+            "        pass\n",
+        ),
+        Planted(
+            "does not clamp the random start to [0, 1]",
+            "(x_adv + torch.empty_like(x).uniform_(-eps, eps)).clamp(0, 1)",
+            "(x_adv + torch.empty_like(x).uniform_(-eps, eps))",
+        ),
+        Planted(
+            "starts at a random corner of the ball (sign noise) instead of a uniform point",
+            "torch.empty_like(x).uniform_(-eps, eps)",
+            "eps * torch.randn_like(x).sign()",
+        ),
     ],
 }
