@@ -38,43 +38,58 @@ def _image(x: torch.Tensor):
     return img, ("gray" if img.ndim == 2 else None)
 
 
-def plot_attributions(images: torch.Tensor, maps: dict, titles: list[str] | None = None):
-    """One row per image in [0, 1]: the image, then each map of `maps` ({name: (B, H, W)}) over it."""
+def plot_attributions(images: torch.Tensor, maps: dict, titles: list[str] | None = None,
+                      title: str = "attribution maps (each scaled to its image's largest value)"):  # fmt: skip
+    """One row per image in [0, 1]: the image, then each map of `maps` ({name: (B, H, W)}) over it.
+
+    Each map is divided by its own largest value, so that maps of different kinds and images share
+    one colour bar from 0 to 1 per column: compare where a map is high, not its raw size."""
     n, cols = len(images), len(maps) + 1
-    fig, axes = plt.subplots(n, cols, figsize=(1.9 * cols, 1.9 * n), squeeze=False)
+    fig, axes = plt.subplots(n, cols, figsize=(1.9 * cols, 1.9 * n + 0.9), squeeze=False, layout="constrained")
     for i in range(n):
         img, cmap = _image(images[i])
         axes[i, 0].imshow(img, cmap=cmap)
         axes[i, 0].set_title(titles[i] if titles else "image", fontsize=8)
         for j, (name, m) in enumerate(maps.items(), start=1):
+            heat = m[i].detach().cpu().float()
+            heat = heat / heat.max().clamp(min=1e-12)
             axes[i, j].imshow(img, cmap=cmap, alpha=0.4)
-            axes[i, j].imshow(m[i].cpu().float().numpy(), cmap="magma", alpha=0.6)
+            shown = axes[i, j].imshow(heat.numpy(), cmap="magma", alpha=0.6, vmin=0, vmax=1)
             axes[i, j].set_title(name, fontsize=8)
     for ax in axes.flat:
         ax.axis("off")
-    fig.tight_layout()
+    for j, name in enumerate(maps, start=1):
+        fig.colorbar(shown, ax=axes[:, j].tolist(), location="bottom", shrink=0.8, label=f"{name}\n(÷ image max)")
+    fig.suptitle(title, fontsize=9)
     return fig
 
 
-def plot_heads(image: torch.Tensor, maps: list[torch.Tensor], blocks: list[int], query: int | None = None):
+def plot_heads(image: torch.Tensor, maps: list[torch.Tensor], blocks: list[int], query: int | None = None,
+               kinds=None):  # fmt: skip
     """Where one query patch looks in every head (columns) of several blocks (rows), for one image.
 
-    maps: per block (B, heads, N, N), as `ViT.attention_maps` returns them; image 0 is shown."""
+    maps: per block (B, heads, N, N), as `ViT.attention_maps` returns them; image 0 is shown.
+    kinds: each block's kind ("local" or "global", indexed like `maps`), named in the panel titles."""
+    from helpers.plotting import block_title
+
     heads, n = maps[0].shape[1], maps[0].shape[-1]
     grid = math.isqrt(n)
     query = grid * (grid // 2) + grid // 2 if query is None else query
     img, cmap = _image(image)
     h, w = img.shape[:2]
-    fig, axes = plt.subplots(len(blocks), heads, figsize=(1.9 * heads, 1.9 * len(blocks)), squeeze=False)
+    fig, axes = plt.subplots(len(blocks), heads, figsize=(1.9 * heads + 1.0, 1.9 * len(blocks) + 0.4), squeeze=False,
+                             layout="constrained")  # fmt: skip
+    vmax = max(float(maps[b][0, :, query].max()) for b in blocks)
     for r, b in enumerate(blocks):
         for c in range(heads):
             ax = axes[r, c]
             ax.imshow(img, cmap=cmap, alpha=0.35)
-            ax.imshow(maps[b][0, c, query].view(grid, grid).cpu().numpy(), cmap="magma", alpha=0.65,
-                      extent=(-0.5, w - 0.5, h - 0.5, -0.5))  # fmt: skip
-            ax.set_title(f"block {b}, head {c}", fontsize=8)
+            heat = ax.imshow(maps[b][0, c, query].view(grid, grid).cpu().numpy(), cmap="magma", alpha=0.65,
+                             extent=(-0.5, w - 0.5, h - 0.5, -0.5), vmin=0, vmax=vmax)  # fmt: skip
+            ax.set_title(f"{block_title(b, kinds)}, head {c}", fontsize=8)
             ax.axis("off")
-    fig.tight_layout()
+    fig.colorbar(heat, ax=axes.ravel().tolist(), shrink=0.7, label="attention weight")
+    fig.suptitle("where the centre patch attends, per head", fontsize=9)
     return fig
 
 
@@ -105,6 +120,8 @@ def plot_adversarial(clean: torch.Tensor, adv: torch.Tensor, clean_pred, adv_pre
         axes[2, i].set_title(f"difference (±{eps:g})", fontsize=7)
     for ax in axes.flat:
         ax.axis("off")
+    fig.suptitle(f"clean (top), attacked at eps = {eps:g} (middle), and the change (bottom: black -eps, white +eps)",
+                 fontsize=8)  # fmt: skip
     fig.tight_layout()
     return fig
 

@@ -65,7 +65,7 @@ def show_images(images: torch.Tensor, labels=None, classes=None, ncols: int = 8,
 
 
 def plot_schedules(schedules: dict, steps: int, base: float = 1.0, steps_per_epoch: int | None = None,
-                   ylabel: str = "learning rate", ax=None):  # fmt: skip
+                   ylabel: str = "learning rate", ax=None, title: str | None = None):  # fmt: skip
     """Each schedule's value over `steps` optimizer steps (lab 02); x in epochs if given."""
     from helpers.schedules import values
 
@@ -73,7 +73,7 @@ def plot_schedules(schedules: dict, steps: int, base: float = 1.0, steps_per_epo
     scale = steps_per_epoch or 1
     for name, schedule in schedules.items():
         ax.plot([s / scale for s in range(steps)], values(schedule, steps, base), label=name)
-    ax.set(xlabel="epoch" if steps_per_epoch else "step", ylabel=ylabel)
+    ax.set(xlabel="epoch" if steps_per_epoch else "optimizer step", ylabel=ylabel, title=title or f"{ylabel} schedules")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -92,26 +92,42 @@ def plot_runs(histories: dict, key: str = "val_top1", ax=None, title: str | None
             ax.plot(hist["epoch"], hist[key], marker="o", markersize=3, label=label)
         else:
             ax.plot([], [], label=label)  # stopped in its first epoch: in the legend, nothing to draw
-    ax.set(xlabel="epoch", ylabel=key.replace("_", " "), title=title)
+    ax.set(xlabel="epoch", ylabel=key.replace("_", " "), title=title or f"{key.replace('_', ' ')} per epoch")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def weight_histograms(models: dict, bins: int = 100, range_: tuple[float, float] | None = None, ax=None):
+def plot_seed_means(table, xlabel: str, title: str, ax=None):
+    """Each setting's mean over seeds with its range (min to max) as an error bar, one row per
+    setting: a `seed_table` drawn (labs 02-04). Settings whose bars overlap do not differ."""
+    fig, ax = _figure(ax, figsize=(7, 0.5 * len(table) + 1.6))
+    rows = range(len(table))
+    err = [table["mean"] - table["min"], table["max"] - table["mean"]]
+    ax.errorbar(table["mean"], rows, xerr=err, fmt="o", capsize=4)
+    ax.set(yticks=rows, yticklabels=[str(i) for i in table.index], xlabel=xlabel, ylabel="setting", title=title)
+    ax.invert_yaxis()  # the first setting on top, as in the printed table
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return fig
+
+
+def weight_histograms(models: dict, bins: int = 100, range_: tuple[float, float] | None = None, ax=None,
+                      title: str = "weights (not biases) of each model"):  # fmt: skip
     """Histograms of all weights (not biases) of several models on one axis (lab 05)."""
     fig, ax = _figure(ax, figsize=(7, 4))
     for name, model in models.items():
         w = torch.cat([p.detach().flatten().cpu() for n, p in model.named_parameters() if p.dim() > 1])
         ax.hist(w.numpy(), bins=bins, range=range_, histtype="step", linewidth=1.5, label=name)
-    ax.set(xlabel="weight value", ylabel="count", yscale="log")
+    ax.set(xlabel="weight value", ylabel="number of weights (log scale)", yscale="log", title=title)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
 
-def plot_confusion(matrix: torch.Tensor, classes: list[str], ax=None, normalize: bool = True):
+def plot_confusion(matrix: torch.Tensor, classes: list[str], ax=None, normalize: bool = True,
+                   title: str = "confusion matrix"):  # fmt: skip
     """A confusion matrix (rows: true class, columns: predicted) with class names."""
     fig, ax = _figure(ax, figsize=(6.5, 5.5))
     m = matrix.double()
@@ -120,8 +136,8 @@ def plot_confusion(matrix: torch.Tensor, classes: list[str], ax=None, normalize:
     im = ax.imshow(m.numpy(), cmap="Blues")
     ax.set_xticks(range(len(classes)), classes, rotation=60, ha="right", fontsize=8)
     ax.set_yticks(range(len(classes)), classes, fontsize=8)
-    ax.set(xlabel="predicted", ylabel="true")
-    fig.colorbar(im, ax=ax)
+    ax.set(xlabel="predicted", ylabel="true", title=title)
+    fig.colorbar(im, ax=ax, label="share of the true class" if normalize else "images")
     fig.tight_layout()
     return fig
 
@@ -163,16 +179,19 @@ def schedule_explorer(steps_per_epoch: int = 100, base_lr: float = 0.05):
 
 
 def plot_attention(images: torch.Tensor, maps: list[torch.Tensor], blocks: list[int], query: int | None = None,
-                   classes=None, labels=None):  # fmt: skip
+                   classes=None, labels=None, kinds=None):  # fmt: skip
     """Where one query patch looks, per block: attention weights (averaged over heads) as heat maps
-    over each image (lab 07).
+    over each image (lab 07), on one colour scale with its colour bar.
 
-    images: (B, C, H, W) uint8; maps: per block (B, heads, N, N); query: a token index (default: centre).
+    images: (B, C, H, W) uint8; maps: per block (B, heads, N, N); query: a token index (default: centre);
+    kinds: each block's kind ("local" or "global", indexed like `maps`), named in the panel titles.
     """
     n_img = len(images)
     grid = int(math.isqrt(maps[0].shape[-1]))
     query = grid * (grid // 2) + grid // 2 if query is None else query
-    fig, axes = plt.subplots(n_img, len(blocks) + 1, figsize=(1.8 * (len(blocks) + 1), 1.9 * n_img), squeeze=False)
+    fig, axes = plt.subplots(n_img, len(blocks) + 1, figsize=(1.8 * (len(blocks) + 1) + 0.8, 1.9 * n_img),
+                             squeeze=False, layout="constrained")  # fmt: skip
+    vmax = max(float(maps[b][:n_img].mean(1)[:, query].max()) for b in blocks)
     for i in range(n_img):
         img = images[i].detach().cpu().permute(1, 2, 0).squeeze(-1).numpy()
         axes[i, 0].imshow(img, cmap="gray" if img.ndim == 2 else None)
@@ -181,14 +200,21 @@ def plot_attention(images: torch.Tensor, maps: list[torch.Tensor], blocks: list[
             weights = maps[b][i].mean(0)[query].view(grid, grid).cpu().numpy()  # (grid, grid)
             axes[i, j].imshow(img, cmap="gray" if img.ndim == 2 else None, alpha=0.35)
             h, w = img.shape[:2]
-            axes[i, j].imshow(weights, cmap="magma", alpha=0.65, extent=(-0.5, w - 0.5, h - 0.5, -0.5))
+            heat = axes[i, j].imshow(weights, cmap="magma", alpha=0.65, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
+                                     vmin=0, vmax=vmax)  # fmt: skip
             qy, qx = divmod(query, grid)
             axes[i, j].scatter([(qx + 0.5) * w / grid - 0.5], [(qy + 0.5) * h / grid - 0.5], c="cyan", s=12)
-            axes[i, j].set_title(f"block {b}", fontsize=8)
+            axes[i, j].set_title(block_title(b, kinds), fontsize=8)
     for ax in axes.flat:
         ax.axis("off")
-    fig.tight_layout()
+    fig.colorbar(heat, ax=axes[:, 1:].ravel().tolist(), shrink=0.6, label="attention weight (mean over heads)")
+    fig.suptitle("where the centre patch (cyan) attends", fontsize=9)
     return fig
+
+
+def block_title(block: int, kinds=None) -> str:
+    """'block 2 (local)': a block's number, with its kind when `kinds` (one per block) is given."""
+    return f"block {block}" + (f" ({kinds[block]})" if kinds is not None else "")
 
 
 # ---------------------------------------------------------------- evaluating a classifier (lab 10)
@@ -206,7 +232,8 @@ def plot_confusion_heatmap(matrix: torch.Tensor, classes: list[str], normalize: 
         m = m / m.sum(dim=1, keepdim=True).clamp(min=1)
     sns.heatmap(m.numpy(), annot=True, fmt=".2f" if normalize else "d", cmap="Blues", ax=ax, cbar=True,
                 xticklabels=classes, yticklabels=classes, annot_kws={"fontsize": 7}, vmin=0)  # fmt: skip
-    ax.set(xlabel="predicted", ylabel="true", title=title)
+    ax.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix")
+    ax.collections[0].colorbar.set_label("share of the true class" if normalize else "images")
     ax.tick_params(axis="x", rotation=60, labelsize=8)
     ax.tick_params(axis="y", rotation=0, labelsize=8)
     fig.tight_layout()
@@ -232,13 +259,16 @@ def plot_reliability(bins, ece: float | None = None, ax=None, title: str | None 
     fig, ax = _figure(ax, figsize=(5.5, 5))
     full = bins[bins["count"] > 0]
     width = float(bins["hi"].iloc[0] - bins["lo"].iloc[0])
-    ax.bar(full["lo"], full["accuracy"], width=width, align="edge", edgecolor="k", alpha=0.7, label="accuracy")
+    ax.bar(full["lo"], full["accuracy"], width=width, align="edge", edgecolor="k", alpha=0.7,
+           label="accuracy of the bin's images")  # fmt: skip
     ax.plot([0, 1], [0, 1], "--", color="gray", label="perfect calibration")
     ax.plot(full["confidence"], full["accuracy"], "o", color="C3", markersize=3, label="(mean confidence, accuracy)")
     share = full["count"] / full["count"].sum()
-    ax.bar(full["lo"], share, width=width, align="edge", color="C2", alpha=0.4, label="share of images")
+    ax.bar(full["lo"], share, width=width, align="edge", color="C2", alpha=0.4,
+           label="share of all images in the bin (not an accuracy)")  # fmt: skip
     name = f" — ECE {ece:.3f}" if ece is not None else ""
-    ax.set(xlabel="confidence (top probability)", ylabel="accuracy", xlim=(0, 1), ylim=(0, 1),
+    ax.set(xlabel="confidence (top probability)", ylabel="accuracy (blue) · share of images (green)",
+           xlim=(0, 1), ylim=(0, 1),
            title=(title or "reliability diagram") + name)  # fmt: skip
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()

@@ -232,12 +232,30 @@ def finished(study: optuna.Study) -> int:
     return len(study.get_trials(deepcopy=False, states=FINISHED))
 
 
-def optimize(study: optuna.Study, objective_fn: Callable, trials: int) -> None:
-    """Run trials until the study holds `trials` finished ones (counting every worker's)."""
-    if finished(study) >= trials:
+def optimize(study: optuna.Study, objective_fn: Callable, trials: int, desc: str | None = None) -> None:
+    """Run trials until the study holds `trials` finished ones (counting every worker's).
+
+    With `desc`, a progress bar counts the finished trials, with the best value so far and how
+    many the pruner stopped."""
+    from helpers.training import progress_bar
+
+    done = finished(study)
+    if done >= trials:
         return
     budget = optuna.study.MaxTrialsCallback(trials, states=FINISHED)
-    study.optimize(objective_fn, callbacks=[budget], gc_after_trial=False, show_progress_bar=False)
+    bar = progress_bar(trials, desc or "", initial=done, disable=desc is None)
+
+    def show(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        bar.n = min(trials, finished(study))
+        pruned = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,)))
+        best = max((t.value for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))),
+                   default=float("nan"))  # fmt: skip
+        bar.set_postfix(best=f"{best:.4f}", pruned=pruned)
+
+    try:
+        study.optimize(objective_fn, callbacks=[budget, show], gc_after_trial=False, show_progress_bar=False)
+    finally:
+        bar.close()
 
 
 def _worker(lab: str, storage: str, name: str, sampler: str, trials: int, profile: str, seed: int) -> None:
@@ -325,7 +343,7 @@ def plot_importance_and_coordinates(study: optuna.Study):
             study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0)
         )
         left.barh(list(importance)[::-1], list(importance.values())[::-1])
-    left.set(title="importance (fANOVA)", xlabel="share of variance")
+    left.set(title="importance (fANOVA)", xlabel="share of variance", ylabel="setting")
     space = {name: study.trials[0].distributions.get(name) for name in names} if done else {}
     columns = []
     for name in names:  # each axis scaled to [0, 1]: log axes in log space, choices by index
@@ -344,7 +362,8 @@ def plot_importance_and_coordinates(study: optuna.Study):
     right.set_xticks(
         range(len(names)), [f"{n}\n({'log' if getattr(space[n], 'log', False) else 'lin'})" for n in names]
     )
-    right.set(title="trials across the settings (colour: val top-1)", ylabel="low → high", yticks=[])
-    fig.colorbar(plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(vmin, vmax)), ax=right)
+    right.set(title="trials across the settings (colour: val top-1)", xlabel="setting (axis: its search range)",
+              ylabel="low → high", yticks=[])  # fmt: skip
+    fig.colorbar(plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(vmin, vmax)), ax=right, label="val top-1")
     fig.tight_layout()
     return fig
