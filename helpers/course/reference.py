@@ -32,17 +32,11 @@ from pathlib import Path
 
 from helpers.config import REPO, recipe_json, resolve
 from helpers.errors import LabError
+from helpers.references import REFERENCE_DIR, find, machine_line, path_for  # noqa: F401 (this module's API too)
 
-REFERENCE_DIR = REPO / "reference"
 DEFAULT_SEEDS = {"smoke": 2, "quick": 3, "full": 3}  # smoke: 2 keep it to seconds and still give a spread
 LOCAL = ("data_dir", "results_dir")  # where files went on the machine that ran it: not part of the result
 MAX_BYTES = 200_000  # a reference is kilobytes; more means something heavy was recorded
-
-
-def path_for(lab: str, profile: str, dataset: str, root: Path = REFERENCE_DIR) -> Path:
-    """`reference/<profile>-<dataset>/<lab>.json` (a `folder:PATH` dataset is named by its folder)."""
-    name = dataset.split(":", 1)[1].rstrip("/").rsplit("/", 1)[-1] if dataset.startswith("folder:") else dataset
-    return Path(root) / f"{profile}-{name}" / f"{lab}.json"
 
 
 def load(path: Path) -> dict:
@@ -51,12 +45,6 @@ def load(path: Path) -> dict:
         raise LabError(f"{path} is not a reference file (no 'lab' or 'metrics'); re-make it with "
                        "`python -m helpers reference LAB --profile P`.")  # fmt: skip
     return data
-
-
-def find(lab: str, profile: str, dataset: str, root: Path = REFERENCE_DIR) -> dict | None:
-    """The reference of a lab in a profile and dataset, or None where none was made."""
-    path = path_for(lab, profile, dataset, root)
-    return load(path) if path.is_file() else None
 
 
 def every(root: Path = REFERENCE_DIR) -> list[dict]:
@@ -113,14 +101,6 @@ def git_state() -> dict:
 
     changed = git("status", "--porcelain", "--untracked-files=no", "--", "helpers", "labs")
     return {"commit": git("rev-parse", "HEAD") or "unknown", "uncommitted_changes": bool(changed)}
-
-
-def machine_line(ref: dict) -> str:
-    """`2-core Intel(R) Xeon(R) ..., 2 threads` or the GPU's name: where a reference was measured."""
-    m = ref.get("machine") or {}
-    if m.get("gpu") and str(ref.get("runs", [{}])[0].get("device", "")).startswith("cuda"):
-        return str(m["gpu"])
-    return f"{m.get('cores', '?')}-core {m.get('cpu', 'CPU')}, {m.get('threads', '?')} thread(s)"
 
 
 def make(lab: str, profile: str, *, dataset: str | None = None, seeds: int | None = None, params: dict | None = None,
