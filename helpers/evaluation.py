@@ -74,7 +74,8 @@ def calibration_bins(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
 
 
 def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15) -> float:
-    """ECE (Guo et al. 2017): sum over bins of (bin's share of the images) x |accuracy - confidence|."""
+    """ECE (Naeini et al. 2015; Guo et al. 2017 for neural networks): sum over bins of
+    (bin's share of the images) x |accuracy - confidence|."""
     bins = calibration_bins(probs, labels, n_bins)
     full = bins[bins["count"] > 0]
     return float((full["count"] / full["count"].sum() * (full["accuracy"] - full["confidence"]).abs()).sum())

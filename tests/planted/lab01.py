@@ -27,7 +27,7 @@ PLANTED = {
     "60d6eea0": [
         Planted("never calls optimizer.zero_grad", "        optimizer.zero_grad()\n", ""),
         Planted(
-            "softmax before cross_entropy (the TU Wien CNN's bug)",
+            "softmax before cross_entropy (the TU Wien CNN's likely bug)",
             "F.cross_entropy(logits, y)",
             "F.cross_entropy(logits.softmax(dim=1), y)",
         ),
