@@ -1,6 +1,7 @@
 ## make labs      execute every lab into executed/ and write executed/report.html (PROFILE=smoke|quick|full|auto)
 ##                JOBS=N labs at once, each on cores/N threads (default 1; auto: one per core, at most 4, or 1 with a GPU)
-## make test      run the test suite (what CI runs)
+## make test      run the test suite (what CI runs): everything, each lab executed once and shared
+## make test-fast the tests that execute no notebook (minutes: the loop for changing one helper)
 ## make install   create .venv and install requirements.txt (exact pins) and the package; CPU=1: CPU-only torch
 ## make data      get Fashion-MNIST (Debian's package where apt and root are available, else a download)
 ## make kernel    register .venv as the Jupyter kernel "Image-classification labs" (JupyterHub, a shared install)
@@ -24,7 +25,7 @@ FMNIST := /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz
 CPU ?=
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: help install kernel data system labs test lint format clean lowest student site
+.PHONY: help install kernel data system labs test test-fast lint format clean lowest student site
 
 help:
 	@sed -n 's/^## //p' Makefile
@@ -68,6 +69,9 @@ system:
 
 test: data system
 	$(PY) -m pytest
+
+test-fast: data
+	LABS_TEST_TIER=fast $(PY) -m pytest -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -15,6 +15,51 @@ from helpers import data
 
 os.environ.setdefault("MPLBACKEND", "Agg")  # plots render headless
 
+# `make test-fast` (LABS_TEST_TIER=fast): everything that does not execute a notebook. Rather than a list
+# of tests to keep up to date, whatever would start one — papermill, nbclient, a Jupyter kernel, the
+# runner or `grade --reproduce` in a child process — skips its test there, saying so; `make test` runs all.
+FAST_TIER = os.environ.get("LABS_TEST_TIER") == "fast"
+_LAB_COMMANDS = {"run", "reference", "site", "verify", "sweep"}
+
+
+def _starts_notebooks(argv: list[str]) -> bool:
+    if any(word in ("papermill", "ipykernel_launcher", "--nbval", "--nbval-lax") for word in argv):
+        return True
+    if "helpers" in argv or any(Path(word).name == "labs" for word in argv):
+        return bool(_LAB_COMMANDS & set(argv)) or ("grade" in argv and "--reproduce" in argv)
+    return "make" in (Path(argv[0]).name if argv else "") and "labs" in argv
+
+
+def _skip_notebooks(what: str):
+    def refuse(*args, **kwargs):
+        pytest.skip(f"executes {what}: left to `make test` (the fast tier runs no notebook)")
+
+    return refuse
+
+
+def pytest_configure(config):
+    if not FAST_TIER:
+        return
+    import subprocess
+
+    import jupyter_client.manager
+    import nbclient
+    import papermill
+
+    papermill.execute_notebook = _skip_notebooks("a notebook (papermill)")
+    nbclient.NotebookClient.execute = nbclient.NotebookClient.async_execute = _skip_notebooks("a notebook (nbclient)")
+    jupyter_client.manager.KernelManager.start_kernel = _skip_notebooks("a Jupyter kernel")
+    popen_init = subprocess.Popen.__init__
+
+    def guarded_init(self, args, *rest, **kwargs):
+        argv = [str(a) for a in args] if isinstance(args, (list, tuple)) else str(args).split()
+        if _starts_notebooks(argv):
+            pytest.skip(f"executes notebooks ({' '.join(argv[:6])} ...): left to `make test`")
+        popen_init(self, args, *rest, **kwargs)
+
+    subprocess.Popen.__init__ = guarded_init
+
+
 REPO = Path(__file__).resolve().parent.parent
 
 
