@@ -10,5 +10,7 @@ here is for whoever executes, verifies, hands out or grades the labs:
 - `grading`, `feedback`: grade a folder of executed notebooks;
 - `report`: the course report over every lab's results;
 - `setup_check`: the environment check behind notebooks/00_setup;
+- `devicecheck`: `device="cpu-strict"`, the tests' stand-in for a GPU on a CPU;
+- `frontdoor`, `site`: the blank labs, install cells and links; the course's website;
 - `cli`: the command line, `python -m helpers COMMAND`.
 """
