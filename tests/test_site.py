@@ -87,3 +87,33 @@ def test_the_site_in_a_real_browser(built_site):
         browser.close()
     assert not broken, "broken links inside the site:\n" + "\n".join(sorted(set(broken)))
     print(f"screenshots: {shots}")
+
+
+def test_make_site_executes_only_the_labs_whose_notebook_changed(tmp_path, monkeypatch):
+    from helpers.course import runner, site
+
+    labs = tmp_path / "labs"
+    labs.mkdir()
+    for entry in catalog.LABS:
+        (labs / f"{entry.name}.ipynb").write_bytes((runner.LABS_DIR / f"{entry.name}.ipynb").read_bytes())
+    ran = []
+
+    def fake_run(names, *, profile, out):
+        (name,) = names
+        ran.append(name)
+        (Path(out) / f"{name}.ipynb").write_text("{}")
+        return [runner.RunResult(name, "failed" if name == "05_regularization" else "ok", 1.0, Path(out))]
+
+    monkeypatch.setattr(runner, "LABS_DIR", labs)
+    monkeypatch.setattr(runner, "run", fake_run)
+    executed = tmp_path / "executed"
+    executed.mkdir()
+    assert site.execute("quick", executed) == ["05_regularization"] and len(ran) == len(catalog.LABS)
+    ran.clear()
+    assert site.execute("quick", executed) == ["05_regularization"] and ran == ["05_regularization"], (
+        "a failed lab runs again"
+    )
+    (labs / "03_augmentation.ipynb").write_text((labs / "03_augmentation.ipynb").read_text() + "\n")
+    ran.clear()
+    site.execute("quick", executed)
+    assert ran == ["03_augmentation", "05_regularization"]
