@@ -14,24 +14,19 @@ from __future__ import annotations
 import json
 import re
 
-import matplotlib
+import matplotlib.pyplot as plt
+import optuna
+import pandas as pd
+import pytest
+import torch
+from lab_run import REPO
+from torch import nn
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import optuna  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from helpers import interpret, plotting, search, transfer  # noqa: E402
-from helpers.evaluation import calibration_bins, roc_curves  # noqa: E402
-from helpers.experiments import seed_table  # noqa: E402
-from helpers.schedules import Constant, WarmupCosine  # noqa: E402
-from helpers.training import History  # noqa: E402
-
-from lab_run import REPO  # noqa: E402
+from helpers import interpret, plotting, search, transfer
+from helpers.evaluation import calibration_bins, roc_curves
+from helpers.experiments import seed_table
+from helpers.schedules import Constant, WarmupCosine
+from helpers.training import History
 
 CLASSES = [f"class {i}" for i in range(4)]
 
@@ -42,7 +37,8 @@ def history(n=4, seed=0):
     for e in range(n):
         r = torch.rand(4, generator=g).tolist()
         rows.append({"epoch": e, "train_loss": 2 - e * 0.3 + r[0], "val_loss": 2 - e * 0.2 + r[1],
-                     "train_top1": 0.3 + 0.1 * e, "val_top1": 0.25 + 0.1 * e + 0.01 * r[2], "lr": 0.1 * 0.5**e})  # fmt: skip
+                     "train_top1": 0.3 + 0.1 * e, "val_top1": 0.25 + 0.1 * e + 0.01 * r[2],
+                     "lr": 0.1 * 0.5**e})  # fmt: skip
     return History(rows=rows)
 
 
@@ -54,7 +50,8 @@ def probs_and_labels(n=200):
 
 
 def seed_rows():
-    return [{"setting": s, "seed": k, "val_top1": 0.5 + 0.1 * i + 0.01 * k} for i, s in enumerate("abc") for k in range(3)]
+    return [{"setting": s, "seed": k, "val_top1": 0.5 + 0.1 * i + 0.01 * k}
+            for i, s in enumerate("abc") for k in range(3)]  # fmt: skip
 
 
 def attention(blocks=3, heads=2, n=16, images=2):
@@ -84,6 +81,16 @@ def maps_for_attributions(n=3):
     return {"saliency": torch.rand(n, 32, 32), "Grad-CAM": torch.rand(n, 32, 32)}
 
 
+def eps_curves():
+    rows = [(m, a, e) for m in ("CNN", "ViT") for a in ("FGSM", "PGD") for e in (0.0, 0.1)]
+    return pd.DataFrame([{"model": m, "attack": a, "eps": e, "accuracy": 0.9 - e} for m, a, e in rows])
+
+
+def label_curve():
+    rows = [(m, n) for m in ("scratch", "probe") for n in (10, 100)]
+    return pd.DataFrame([{"method": m, "labels": n, "mean": 0.5, "min": 0.4, "max": 0.6} for m, n in rows])
+
+
 class TinyNet(nn.Sequential):
     def __init__(self):
         super().__init__(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.Linear(2 * 30 * 30, 4))
@@ -108,18 +115,14 @@ FIGURES = {
     "show_gallery": lambda: plotting.show_gallery(uint8_images(), ["a", "b", "c", "d"], title="gallery"),
     "plot_early_stopping": lambda: plotting.plot_early_stopping(history(), 2, 3, title="early stopping"),
     "plot_attributions": lambda: interpret.plot_attributions(unit_images(), maps_for_attributions(), ["x", "y", "z"]),
-    "plot_heads": lambda: interpret.plot_heads(unit_images(1)[0], attention(), [0, 2], kinds=["local", "global", "local"]),
+    "plot_heads": lambda: interpret.plot_heads(
+        unit_images(1)[0], attention(), [0, 2], kinds=["local", "global", "local"]
+    ),
     "plot_adversarial": lambda: interpret.plot_adversarial(
         unit_images(), unit_images().flip(0), [0, 1, 2], [1, 1, 2], [0, 1, 2], CLASSES, 0.1
     ),
-    "plot_eps_curves": lambda: interpret.plot_eps_curves(
-        pd.DataFrame([{"model": m, "attack": a, "eps": e, "accuracy": 0.9 - e}
-                      for m in ("CNN", "ViT") for a in ("FGSM", "PGD") for e in (0.0, 0.1)])  # fmt: skip
-    ),
-    "plot_label_curve": lambda: transfer.plot_label_curve(
-        pd.DataFrame([{"method": m, "labels": n, "mean": 0.5, "min": 0.4, "max": 0.6}
-                      for m in ("scratch", "probe") for n in (10, 100)])  # fmt: skip
-    ),
+    "plot_eps_curves": lambda: interpret.plot_eps_curves(eps_curves()),
+    "plot_label_curve": lambda: transfer.plot_label_curve(label_curve()),
     "plot_best_so_far": lambda: search.plot_best_so_far({"random": a_study(), "tpe": a_study()}),
     "plot_importance_and_coordinates": lambda: search.plot_importance_and_coordinates(a_study()),
 }
