@@ -103,3 +103,9 @@ def test_setup_prints_the_profile_and_time_first(capsys):
     setup("10_evaluation", "smoke", device="cpu")
     first = capsys.readouterr().out.splitlines()[0]
     assert first == "10_evaluation: profile smoke on cpu, expected time: seconds to a minute."
+
+
+def test_the_citation_names_the_same_repository_and_site():
+    text = (REPO / "CITATION.cff").read_text()
+    repo = frontdoor.repository()
+    assert f'repository-code: "{repo}"' in text and f'url: "{frontdoor.site_url(repo)}"' in text
