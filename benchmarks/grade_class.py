@@ -1,6 +1,6 @@
 """A class of 40 lab-01 submissions through `grade --reproduce`: who is flagged, what is left unchanged, how long.
 
-    python benchmarks/grade_class.py [--workers 2] [--out DIR]
+    python benchmarks/grade_class.py [--workers 2] [--shards N] [--out DIR]
 
 Lab 01 is run once in smoke with the runner; from that real executed notebook and its results the
 script builds 40 submissions, ten of each kind:
@@ -13,8 +13,9 @@ script builds 40 submissions, ten of each kind:
 - malicious: an added cell that tries to overwrite the lab and every other submission, to write
   into HOME, and to open a network connection.
 
-Then `grade --reproduce --workers N` grades the folder. Each reproduction gets the cores divided
-among the workers as its threads; the smoke run is made with as many, since CPU results differ in
+Then `grade --reproduce --workers N` grades the folder (with `--shards N`: as N shards, one
+after another, merged with `grade --merge`, as N machines would). Each reproduction gets the
+cores divided among the workers as its threads; the smoke run is made with as many, since CPU results differ in
 their last digits between thread counts and a difference would flag the honest runs. The script
 checks that every honest submission gets full marks and is reproduced, that every other one is flagged by name (a check
 failed, not reproduced, or a problem listed), and that `labs/` and every submission are
@@ -43,7 +44,7 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from planted.lab01 import PLANTED  # noqa: E402
 
-from helpers.course import cells, evidence, grading, reproduce, runner  # noqa: E402
+from helpers.course import cells, evidence, grading, reproduce, runner, shards  # noqa: E402
 
 LAB = "01_sanity_checks"
 PAYLOAD = """import os, pathlib, socket
@@ -120,11 +121,22 @@ def build(nb, results: dict, labs: Path, subs: Path) -> dict[str, tuple[str, dic
     return class_
 
 
+def write_class(class_: dict, subs: Path) -> None:
+    """subs/<student>/01_sanity_checks.ipynb and its results file, for every student of `build`."""
+    for who, (_, notebook, claims) in class_.items():
+        (subs / who).mkdir(parents=True)
+        nbformat.write(notebook, subs / who / f"{LAB}.ipynb")
+        (subs / who / f"{LAB}.json").write_text(json.dumps(claims), encoding="utf-8")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--shards", type=int, default=1, help="grade as this many shards, then merge them")
     p.add_argument("--out", help="keep the class and its grades here (default: a temporary folder, removed)")
     args = p.parse_args(argv)
+    if args.shards < 1:
+        p.error(f"--shards is a number of shards, at least 1; got {args.shards}")
     root = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="grade-class-"))
     labs, subs, run = root / "labs", root / "submissions", root / "run"
     labs.mkdir(parents=True)
@@ -142,14 +154,18 @@ def main(argv=None) -> int:
     nb = cells.read_notebook(run / f"{LAB}.ipynb")
     results = json.loads((run / f"{LAB}.json").read_text(encoding="utf-8"))
     class_ = build(nb, results, labs, subs)
-    for who, (_, notebook, claims) in class_.items():
-        (subs / who).mkdir(parents=True)
-        nbformat.write(notebook, subs / who / f"{LAB}.ipynb")
-        (subs / who / f"{LAB}.json").write_text(json.dumps(claims), encoding="utf-8")
+    write_class(class_, subs)
     before = snapshot(labs, subs)
 
     start = time.perf_counter()
-    grading.grade_folder(subs, root / "grades", labs_dir=labs, reproduce=True, workers=args.workers, fresh=True)
+    if args.shards == 1:
+        grading.grade_folder(subs, root / "grades", labs_dir=labs, reproduce=True, workers=args.workers, fresh=True)
+    else:
+        parts = [root / f"grades-shard-{i}" for i in range(1, args.shards + 1)]
+        for i, part in enumerate(parts, start=1):
+            grading.grade_folder(subs, part, labs_dir=labs, reproduce=True, workers=args.workers, fresh=True,
+                                 shard=(i, args.shards))  # fmt: skip
+        shards.merge(parts, root / "grades")
     grade_seconds = time.perf_counter() - start
     with open(root / "grades" / "grades.csv", encoding="utf-8") as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
@@ -170,6 +186,7 @@ def main(argv=None) -> int:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
         "isolation": reproduce.isolation_name(),
         "workers": args.workers,
+        "shards": args.shards,
         "submissions": len(class_),
         "honest_full_marks": sum(k == "honest" and w in rows and clean(rows[w]) for w, k in kinds.items()),
         "others_flagged": sum(k != "honest" and w in rows and not clean(rows[w]) for w, k in kinds.items()),

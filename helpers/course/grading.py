@@ -411,15 +411,18 @@ def guarded(student: str, path: Path, grade) -> Grade | None:
 
 def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path = LABS_DIR,
                  reproduce: bool = False, force: bool = False, workers: int = 1,
-                 options: dict | None = None, fresh: bool = False) -> tuple[list[Grade], Path]:  # fmt: skip
+                 options: dict | None = None, fresh: bool = False,
+                 shard: tuple[int, int] | None = None) -> tuple[list[Grade], Path]:  # fmt: skip
     """Grade every student's files; write out/grades.csv, out/answers.csv and out/<student>.html.
 
     Everything that can be wrong with the command (the folders) is an error before any file is read.
     With `reproduce`, every graded notebook is then re-run (`helpers.course.reproduce`), `workers` at a
     time; `options` are its limits (cell_timeout, notebook_timeout, memory, use_bwrap). Outcomes are
     kept in `.SUBMISSIONS-reproduced/` beside the submissions folder, so a rerun re-executes only
-    the notebooks that changed (`fresh`: re-execute all).
+    the notebooks that changed (`fresh`: re-execute all). With `shard` (i, n): only the students of
+    shard i of n (`helpers.course.shards`), and out/shard.json for `grade --merge`.
     """
+    from helpers.course import shards
     from helpers.course.feedback import write_feedback
 
     root = Path(root)
@@ -427,15 +430,19 @@ def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path
         raise LabError(f"{root} is not a folder; expected one sub-folder of executed notebooks per student.")
     labs_dir = Path(labs_dir)
     labs = load_labs(labs_dir)
+    if shard and out is None:
+        out = root.parent / f"{root.name}-grades-shard-{shard[0]}-of-{shard[1]}"
     out = output_folder(root, out, force)
-    grades = []
-    for student, path, kind in submissions(root):
+    grades, keys = [], []
+    entries = submissions(root)
+    for student, path, kind in shards.select(entries, shard) if shard else entries:
         if kind == "file" and path.suffix == ".ipynb":
             print(f"grading {untrusted.printable(student)}: {untrusted.printable(path.name)} ...", flush=True)
         found = guarded(student, path, lambda s=student, p=path, k=kind: grade_entry(s, p, k, root, labs, labs_dir,
                                                                                      False))  # fmt: skip
         if found is not None:
             grades.append(found)
+            keys.append(shards.key(root, path))
     if reproduce:
         from helpers.course import reproduce as rerun
 
@@ -446,5 +453,8 @@ def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path
     answers = [{"student": g.student, "file": g.file, "lab": g.lab, "question": a.question,
                 "points": _points(a.points), "answer": a.text} for g in grades for a in g.answers]  # fmt: skip
     untrusted.write_csv(out / "answers.csv", ANSWER_COLUMNS, answers)  # the written answers, to grade by hand
-    write_feedback(grades, out)
+    pages = write_feedback(grades, out)
+    if shard:
+        answer_keys = [k for g, k in zip(grades, keys, strict=True) for _ in g.answers]
+        shards.write_manifest(out, root, shard, entries, keys, answer_keys, pages)
     return grades, out
