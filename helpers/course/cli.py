@@ -206,7 +206,7 @@ def cmd_reference(args) -> int:
     for lab in args.labs:
         path = reference.make(lab, args.profile, dataset=args.dataset, seeds=args.seeds, note=args.note,
                               params=parse_params(args.param), command=reference.command_line(),
-                              timeout=args.timeout)  # fmt: skip
+                              timeout=args.timeout, parallel=args.parallel)  # fmt: skip
         print(f"wrote {path}")
     return 0
 
@@ -328,6 +328,7 @@ def main(argv=None) -> int:
     p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE", help="a notebook parameter")
     p.add_argument("--note", default="", help="recorded with the reference, e.g. what else ran on the machine")
     p.add_argument("--timeout", type=float, default=None, help="seconds per run, 0 for none (default: the runner's)")
+    p.add_argument("--parallel", action="store_true", help="run the seeds at once (same numbers; shared seconds)")
     p.add_argument("--tables", action="store_true", help="render docs/generated/*.md from every reference")
     p.set_defaults(func=cmd_reference)
 

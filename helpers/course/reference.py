@@ -28,6 +28,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from helpers.config import REPO, recipe_json, resolve
@@ -105,10 +106,12 @@ def git_state() -> dict:
 
 def make(lab: str, profile: str, *, dataset: str | None = None, seeds: int | None = None, params: dict | None = None,
          root: Path = REFERENCE_DIR, note: str = "", command: str | None = None,
-         timeout: float | None = None) -> Path:  # fmt: skip
+         timeout: float | None = None, parallel: bool = False) -> Path:  # fmt: skip
     """Run `lab` in `profile` once per seed and write its reference file; returns the file's path.
 
     params: other notebook parameters (e.g. device); they are part of the setting and are recorded.
+    parallel: run the seeds at once (each kernel with torch's default threads, as one at a time:
+    the same numbers, and the seconds then measure runs that shared the machine).
     A seed that fails stops it with the lab's error: a reference holds complete runs only."""
     from helpers.course import runner
 
@@ -124,18 +127,23 @@ def make(lab: str, profile: str, *, dataset: str | None = None, seeds: int | Non
             raise LabError(f"-p {name}=... is set by the reference itself; leave it out.")
     if dataset:
         params["dataset"] = dataset
-    runs, seconds = [], []
     with tempfile.TemporaryDirectory(prefix="labs-reference-") as tmp:
-        for seed in range(n):
+
+        def one(seed: int) -> runner.RunResult:
             (result,) = runner.run([lab], profile=profile, out=Path(tmp) / f"seed{seed}",
                                    params={**params, "seed": seed}, timeout=timeout)  # fmt: skip
-            if result.status != "ok" or not result.results:
-                why = result.error or result.status
-                raise LabError(f"{lab} (seed {seed}) did not finish: {why}; see `python -m helpers run {lab} "
-                               f"--profile {profile} -p seed={seed}`. No reference written.")  # fmt: skip
-            runs.append({**result.results, "config": {k: v for k, v in result.results["config"].items()
-                                                      if k not in LOCAL}})  # fmt: skip
-            seconds.append(round(result.seconds, 1))
+            return result
+
+        # at once: each kernel still runs torch's default threads, so the numbers are those of one at a time
+        with ThreadPoolExecutor(max_workers=n if parallel else 1) as pool:
+            results = list(pool.map(one, range(n)))
+    for seed, result in enumerate(results):
+        if result.status != "ok" or not result.results:
+            why = result.error or result.status
+            raise LabError(f"{lab} (seed {seed}) did not finish: {why}; see `python -m helpers run {lab} "
+                           f"--profile {profile} -p seed={seed}`. No reference written.")  # fmt: skip
+    runs = [{**r.results, "config": {k: v for k, v in r.results["config"].items() if k not in LOCAL}} for r in results]
+    seconds = [round(r.seconds, 1) for r in results]
     first = runs[0]
     metrics = {key: spread([headline(r)[key] for r in runs]) for key in headline(first)
                if all(key in headline(r) for r in runs)}  # fmt: skip
