@@ -17,7 +17,8 @@ transformer that drops asserts, a patched builtin). Two more things happen here:
   that must pass and print a number, and one that prints the kernel's state (builtins, IPython's
   input and AST transformers and event callbacks, trace and profile functions, the functions of
   torch, torch.nn.functional, torch.Tensor, nn.Module, math and numpy), compared with the state
-  a probe printed before any other cell ran. They sit before each group of graded checks, after
+  a probe printed before any other cell ran (a module's functions: with the first probe that saw
+  it imported; probes import nothing themselves). They sit before each group of graded checks, after
   each graded check, and at the end. A wrong outcome means "checks tampered".
 """
 
@@ -71,11 +72,20 @@ def split_definitions(student: str, lab: str = "") -> tuple[str, list[tuple[int,
     Kept: the student's definitions, imports and constant bindings, then the lab cell's own
     statements that are not definitions (lab 01's `loss0 = initial_loss(...)`); the lab's
     definitions are its model solution and are never run. A student statement that is one of the
-    lab's own is not listed as dropped.
+    lab's own is not listed as dropped. Where the lab's solution is top-level code rather than a
+    definition, there is nothing to separate: the student's cell is kept whole.
     """
+    from helpers.course.cells import solution_regions
+
     lab_tree = _parse(lab) or ast.Module(body=[], type_ignores=[])
     lab_lines = lab.splitlines()
     lab_rest = [s for s in lab_tree.body if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
+    try:
+        regions = solution_regions(lab)
+    except ValueError:
+        regions = []
+    if any(a < s.end_lineno and s.lineno - 1 <= b for s in lab_rest for a, b in regions):
+        return student, []  # the exercise is top-level code, not a definition: the student's cell runs as written
     tree = _parse(student)
     if tree is None:
         return "\n".join(_segment(lab_lines, s) for s in lab_rest), [(1, "the whole cell: it is not valid Python")]
@@ -178,7 +188,7 @@ def state_probe(rng: random.Random) -> tuple[str, str]:
     """(the cell, the token its one line of JSON starts with): the kernel's state, as data."""
     f, g, h, token = _name(rng), _name(rng), _name(rng), secrets.token_hex(8)
     return f'''def {f}():
-    import builtins, importlib, json, sys
+    import builtins, json, sys
     {g} = get_ipython()
 
     def {h}(x):
@@ -195,10 +205,12 @@ def state_probe(rng: random.Random) -> tuple[str, str]:
              "trace": {h}(sys.gettrace()) if sys.gettrace() else None,
              "profile": {h}(sys.getprofile()) if sys.getprofile() else None}}
     for name in {STATE_MODULES!r}:
-        found["modules"][name] = {{k: id(v) for k, v in vars(importlib.import_module(name)).items()}}
+        if name in sys.modules:  # never imported here: a kernel under a small memory limit may not hold torch
+            found["modules"][name] = {{k: id(v) for k, v in vars(sys.modules[name]).items()}}
     for mod, cls in {STATE_CLASSES!r}:
-        held = vars(getattr(importlib.import_module(mod), cls))
-        found["modules"][mod + "." + cls] = {{k: id(v) for k, v in held.items()}}
+        if mod in sys.modules:
+            held = vars(getattr(sys.modules[mod], cls))
+            found["modules"][mod + "." + cls] = {{k: id(v) for k, v in held.items()}}
     print({token!r}, json.dumps(found))
 
 
@@ -309,6 +321,8 @@ def read_probes(run_nb, replies: dict[int, str], where: str) -> list[str]:
                 base = state
             elif base is not None:
                 found += [f"{where}: {c}" for c in _changes(base, state)]
+                for name, held in state.get("modules", {}).items():  # a module's first sight is its baseline
+                    base.setdefault("modules", {}).setdefault(name, held)
     return list(dict.fromkeys(found))
 
 
