@@ -3,7 +3,7 @@
 Design. A CPU run cannot fail the way a GPU run does: every tensor lives in the same memory.
 So the labs run with `device="cpu-strict"` (a papermill parameter, like `profile="smoke"`):
 `helpers.runtime.pick_device("cpu-strict")` returns the CPU device `cpu:0` and installs
-`helpers.devicecheck.StrictDevice`, a `TorchFunctionMode` that sees every torch op called from
+`helpers.course.devicecheck.StrictDevice`, a `TorchFunctionMode` that sees every torch op called from
 Python and keeps the books a GPU would keep. Tensors made with `device=dev`, moved with
 `.to(dev)` / `model.to(dev)`, or computed from such tensors are tagged "on the lab's device";
 `.cpu()` gives an untagged alias; `x.device` answers `cpu:0` for tagged tensors, so code that
@@ -33,9 +33,9 @@ import torch
 from lab_run import smoke_output, status
 from torch import nn
 
-from helpers import devicecheck, runtime
-from helpers.course import runner
-from helpers.devicecheck import DeviceMismatch
+from helpers import runtime
+from helpers.course import devicecheck, runner
+from helpers.course.devicecheck import DeviceMismatch
 from helpers.models.simple import SimpleNN
 
 LABS = [p.stem for p in runner.list_labs()]
