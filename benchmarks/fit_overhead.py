@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import statistics
 import time
 
@@ -26,11 +25,10 @@ import torch.nn.functional as F
 
 from helpers import data, runtime
 from helpers.loader import Loader
-from helpers.metrics import topk_hits
 from helpers.models.resnet import resnet20
 from helpers.models.simple import SimpleNN
 from helpers.schedules import WarmupCosine
-from helpers.training import apply_schedules, fit
+from helpers.training import Tally, apply_schedules, fit
 
 
 def bare(model, loader, opt, device) -> float:
@@ -60,16 +58,15 @@ def bookkeeping(model, loader, opt, device, steps: int) -> float:
         logits = model(x)
     loss = F.cross_entropy(logits, y)
     schedule = WarmupCosine(total=steps, warmup=steps // 10)
-    loss_sum, worst = torch.zeros((), device=device), torch.zeros((), device=device)
-    hits = torch.zeros(2, dtype=torch.long, device=device)
+    tally = Tally()
     runtime.synchronize(device)
     start = time.perf_counter()
-    for step in range(steps):  # the lines of fit's inner loop other than the model's
+    for step in range(1, steps + 1):  # the lines of fit's inner loop other than the model's
         apply_schedules(opt, schedule, None, step)
-        value = loss.detach().float()
-        worst = torch.maximum(worst, torch.nan_to_num(value, nan=math.inf))
-        loss_sum += value * len(y)
-        hits += topk_hits(logits.detach(), y, (1, 5))
+        tally.add(loss, logits, y)
+        if step % 50 == 0:
+            tally.worst()
+    tally.results()
     runtime.synchronize(device)
     return (time.perf_counter() - start) / steps
 

@@ -20,7 +20,9 @@ Lab 08:
   with a decay ramping as 0.95^5 * (step / total)^3, and end training on the average (the first
   release started it after 3 epochs and copied the average back after every epoch; the legacy
   script dropped both, and so do we: `lookahead_start_epochs=3` restores the first);
-- alternating flip, 2-pixel reflect-padded translation, label smoothing 0.2, TTA level 2.
+- alternating flip, 2-pixel reflect-padded translation, label smoothing 0.2, TTA level 2;
+- the crop and flip made once per epoch for the whole split, batches sliced from it, as its
+  loader does (`Loader(per_epoch=True)`): benchmarks/fastnet_ops.py counts the ops of a step.
 
 Where ours differs from that script: the whitening filters come from the *centred* patch
 covariance and the whitening bias starts at minus the mean response (airbench: the uncentred
@@ -237,7 +239,7 @@ def train_fastnet(r: FastRecipe, train: Split, val: Split | None, test: Split, *
         train, test = along_length(train), along_length(test)
         val = along_length(val) if val is not None else None
     loader = Loader(train, batch_size=r.batch_size, shuffle=True, augment=r.augment(), device=device, seed=seed,
-                    drop_last=True, channels_last=channels_last)  # fmt: skip
+                    drop_last=True, channels_last=channels_last, per_epoch=True)  # fmt: skip
     val_loader, test_loader = (Loader(s, batch_size=1000, device=device, channels_last=channels_last)
                                if s is not None else None for s in (val, test))  # fmt: skip
     if r.whiten:
@@ -289,8 +291,7 @@ class Lookahead:
             if self.ema is None:
                 self.ema = EMA(self.model)  # the average starts from the weights at this step
             else:
-                self.ema.update(decay=0.95**r.lookahead_every * (step / self.total) ** 3)
-                self.ema.copy_to(self.model)
+                self.ema.update(decay=0.95**r.lookahead_every * (step / self.total) ** 3, pull=True)
         if self.ema is not None and step == self.total:
             self.ema.copy_to(self.model)
 

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from helpers import runtime, tracking
-from helpers.metrics import topk_correct, topk_hits
+from helpers.metrics import topk_correct
 
 
 @dataclass
@@ -136,6 +136,39 @@ def evaluate(model: nn.Module, loader, loss_fn=None, amp: bool | None = None) ->
     return out
 
 
+class Tally:
+    """What `fit` adds up over an epoch, kept on the device: each step's loss and whether the label
+    was among its top-k logits (k = 5 with more than 5 classes, the history's train_top5, else 1).
+
+    A step adds 4 ops (detach, topk, unsqueeze, eq; argmax and eq for k = 1) and nothing waits for
+    the device: the host reads the losses at a divergence check and everything once per epoch.
+    """
+
+    def __init__(self):
+        self.losses, self.sizes, self.hits = [], [], []
+
+    def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
+        self.k = 5 if logits.shape[1] > 5 else 1
+        with torch.no_grad():
+            self.losses.append(loss.detach())  # detached: the step's graph is freed
+            self.sizes.append(len(y))
+            if self.k == 1:
+                self.hits.append(logits.argmax(1) == y)  # (B,)
+            else:
+                self.hits.append(logits.topk(self.k, dim=1).indices == y.unsqueeze(1))  # (B, k): rank of the hit
+
+    def worst(self) -> float:
+        """The largest loss of the epoch so far (NaN if any was NaN)."""
+        return torch.stack(self.losses).max().item() if self.losses else 0.0
+
+    def results(self) -> tuple[float, list[int]]:
+        """(mean loss per example, [top-1 hits, top-k hits]) of the epoch so far."""
+        seen = sum(self.sizes)
+        losses = torch.stack(self.losses).float().tolist()
+        ranks = torch.cat(self.hits).reshape(seen, -1).sum(0).tolist()  # hits at rank 1, 2, ..., k
+        return sum(v * n for v, n in zip(losses, self.sizes, strict=True)) / seen, [ranks[0], sum(ranks)]
+
+
 def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.optim.Optimizer, scheduler=None,
         wd_schedule=None, loss_fn=None, penalty=None, checkpoint_dir: str | Path | None = None, amp: bool | None = None,
         explode: float = 10.0, after_step=None, progress: bool = True, desc: str = "train",
@@ -180,10 +213,9 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
         runtime.reset_peak_memory(device)
         start = time.perf_counter()
         model.train()
-        # sums stay on the device; the host reads them once per epoch and the divergence flag every
-        # `check_every` steps, so the loop never waits for the device (no .item() per step)
-        seen, loss_sum = 0, torch.zeros((), device=device)
-        hits, worst = torch.zeros(2, dtype=torch.long, device=device), torch.zeros((), device=device)
+        # the step's numbers stay on the device; the host reads them once per epoch and the worst loss
+        # every `check_every` steps, so the loop never waits for the device (no .item() per step)
+        tally = Tally()
         lr = limit = None
         for i, (x, y) in enumerate(train, start=1):
             lr = apply_schedules(optimizer, scheduler, wd_schedule, step)
@@ -193,9 +225,8 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
                 if penalty is not None:
                     loss = loss + penalty(model)
             limit = explode * math.log(logits.shape[1])
-            value = loss.detach().float()
-            worst = torch.maximum(worst, torch.nan_to_num(value, nan=math.inf))  # NaN counts as inf
-            if i % check_every == 0 and _diverged(history, worst, limit, epoch, lr):
+            tally.add(loss, logits, y)
+            if i % check_every == 0 and _diverged(history, tally.worst(), limit, epoch, lr):
                 break
             optimizer.zero_grad(set_to_none=True)
             if scaler is None:
@@ -210,16 +241,14 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
             step += 1
             if after_step is not None:
                 after_step(step)
-            loss_sum += value * len(y)
-            hits += topk_hits(logits.detach(), y, (1, 5))
-            seen += len(y)
             bar.update()
         if not history.diverged and limit is not None:
-            _diverged(history, worst, limit, epoch, lr)  # the steps since the last look
+            _diverged(history, tally.worst(), limit, epoch, lr)  # the steps since the last look
         if history.diverged:
             break
-        top1, top5 = hits.tolist()
-        row = {"epoch": epoch, "lr": lr, "train_loss": loss_sum.item() / seen, "train_top1": top1 / seen}
+        seen = sum(tally.sizes)
+        train_loss, (top1, top5) = tally.results()
+        row = {"epoch": epoch, "lr": lr, "train_loss": train_loss, "train_top1": top1 / seen}
         if len(train.classes) > 5:
             row["train_top5"] = top5 / seen
         if val is not None:
@@ -243,13 +272,12 @@ def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.opti
     return history
 
 
-def _diverged(history: History, worst: torch.Tensor, limit: float, epoch: int, lr) -> bool:
-    """Read the device-side worst loss; past `limit` (NaN counts as inf), mark the run diverged."""
-    value = worst.item()
+def _diverged(history: History, value: float, limit: float, epoch: int, lr) -> bool:
+    """The worst loss past `limit`, or NaN or inf: mark the run diverged."""
     if value <= limit:
         return False
     history.status = "diverged"
-    became = "NaN or inf" if math.isinf(value) else f"{value:.4g}"
+    became = "NaN or inf" if not math.isfinite(value) else f"{value:.4g}"
     history.message = f"loss became {became} (limit {limit:.3g}) in epoch {epoch} at lr {lr:g}; this run stopped there"
     return True
 

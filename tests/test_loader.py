@@ -86,6 +86,26 @@ def test_alternating_flip_flips_each_image_every_other_epoch():
     assert 16 < sum(epochs[0]) < 48
 
 
+def test_per_epoch_augmentation_is_the_same_augmentation():
+    """per_epoch (lab 08, as airbench): the split is cropped and flipped once an epoch, then sliced into batches."""
+    split = ramp_split(n=64)
+    flip = Augment(alternating_flip=True)
+    a = Loader(split, batch_size=16, shuffle=True, augment=flip, seed=3)
+    b = Loader(split, batch_size=16, shuffle=True, augment=flip, seed=3, per_epoch=True)
+    for _ in range(3):  # the alternating flip draws nothing: the same batches either way, epoch after epoch
+        assert all(torch.equal(u, v) and torch.equal(i, j) for (u, i), (v, j) in zip(a, b, strict=True))
+    aug = Augment(crop_padding=2, padding_mode="reflect", alternating_flip=True)
+    crops = Loader(split, batch_size=16, shuffle=True, augment=aug, seed=0, per_epoch=True, channels_last=True)
+    allowed = windows(split.images[0], 2, "reflect")
+    allowed += [w.flip(-1) for w in allowed]
+    for _ in range(2):
+        batches = list(raw(crops))
+        labels = torch.cat([y for _, y in batches])
+        assert [len(y) for _, y in batches] == [16] * 4 and sorted(labels.tolist()) == list(range(64))
+        shown = [next(k for k, w in enumerate(allowed) if torch.equal(img, w)) for x, _ in batches for img in x]
+        assert len(set(shown)) > 10  # each image its own crop (and flip), not one per batch or epoch
+
+
 def test_augmentation_probability():
     split = ramp_split(n=200)
     original = split.images[0].long()

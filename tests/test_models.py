@@ -359,6 +359,11 @@ def test_ema_averages_weights_and_buffers_and_copies_them_back():
     assert torch.allclose(model[0].weight, start["0.weight"] + 1.0)
     assert torch.allclose(model[1].running_mean, expected_mean)
     assert model[1].num_batches_tracked == 1
+    with torch.no_grad():
+        model[0].weight.add_(4.0)
+    ema.update(pull=True)  # both in one pass: the average moves halfway, the model takes it
+    assert torch.allclose(ema.average["0.weight"], start["0.weight"] + 3.0)
+    assert torch.allclose(model[0].weight, start["0.weight"] + 3.0)
 
 
 # ---------------------------------------------------------------- recipes (lab 08)

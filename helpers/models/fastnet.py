@@ -15,7 +15,7 @@ evaluation.
 - `predict_tta`: test-time augmentation (mirror, then 1-pixel translations); the mirror view is
   a function passed in (`mirror_logits`, or the one a student writes in lab 08).
 - `EMA`: an exponential moving average of the weights; airbench's lookahead pulls the weights
-  back to it every few steps (`ema.update(); ema.copy_to(model)`), see helpers.recipes.
+  back to it every few steps (`ema.update(pull=True)`), see helpers.recipes.
 
 Where this differs from airbench94.py: the whitening uses the centred patch covariance and sets
 the conv's bias to centre the patches (airbench: the uncentred second moment, bias starting at 0).
@@ -204,6 +204,7 @@ class EMA:
     ema = EMA(model, decay=0.95)
     ema.update()           # after an optimizer step: avg = decay * avg + (1 - decay) * weights
     ema.copy_to(model)     # evaluate with the averaged weights, or (lookahead) keep training from them
+    ema.update(pull=True)  # both at once, in one pass over the weights (airbench's lookahead step)
     """
 
     def __init__(self, model: nn.Module, decay: float = 0.95):
@@ -213,12 +214,15 @@ class EMA:
         self.average = {k: v.detach().clone() for k, v in model.state_dict().items() if v.is_floating_point()}
 
     @torch.no_grad()
-    def update(self, decay: float | None = None) -> None:
-        """Move the average toward the model's current weights (`decay` overrides the default once)."""
+    def update(self, decay: float | None = None, pull: bool = False) -> None:
+        """Move the average toward the model's current weights (`decay` overrides the default once);
+        `pull`: then write the average into the model, in the same pass (= `copy_to()` after it)."""
         d = self.decay if decay is None else decay
         for k, v in self.model.state_dict().items():
             if k in self.average:
                 self.average[k].lerp_(v, 1 - d)
+                if pull:
+                    v.copy_(self.average[k])
 
     @torch.no_grad()
     def copy_to(self, model: nn.Module | None = None) -> None:
