@@ -33,6 +33,7 @@ KEY = "labs_reproduce"  # the cell metadata key reproduce.py uses; probes add {"
 STATE_MODULES = ("torch", "torch.nn.functional", "torch.nn", "math", "numpy")
 STATE_CLASSES = (("torch", "Tensor"), ("torch.nn", "Module"))
 KERNEL_SETS = {"input", "_", "__", "___"}  # builtins ipykernel itself sets before every cell
+LIBRARY_REPLACES = {("torch", "manual_seed")}  # torch._dynamo wraps it when first imported
 KEEP = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
 
 
@@ -271,6 +272,22 @@ def _state(cell, token: str) -> dict | None:
     return None
 
 
+def _library_roots() -> tuple[str, ...]:
+    """Where the environment's own code lives: a callback defined there was not written in a cell."""
+    import sys
+    from pathlib import Path
+
+    import helpers
+
+    return tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(helpers.__file__).resolve().parent)})
+
+
+def _not_library(callbacks: list[str]) -> list[str]:
+    """The callbacks whose code was not loaded from the environment (matplotlib registers one on import)."""
+    roots = _library_roots()
+    return [c for c in callbacks if not c.rpartition("@")[2].startswith(roots)]
+
+
 def _changes(base: dict, now: dict) -> list[str]:
     """What differs between two printed states, named."""
     found = []
@@ -283,7 +300,10 @@ def _changes(base: dict, now: dict) -> list[str]:
         if extra or len(now.get(key, [])) != len(base.get(key, [])):
             found.append(f"IPython {key} changed (now {', '.join(now.get(key, [])) or 'none'})")
     for event in sorted(set(base.get("events", {})) | set(now.get("events", {}))):
-        was, is_ = base.get("events", {}).get(event, []), now.get("events", {}).get(event, [])
+        was, is_ = (
+            _not_library(base.get("events", {}).get(event, [])),
+            _not_library(now.get("events", {}).get(event, [])),
+        )
         if was != is_:
             found.append(f"IPython event {event!r} callbacks changed (now {', '.join(is_) or 'none'})")
     for key in ("trace", "profile"):
@@ -291,7 +311,7 @@ def _changes(base: dict, now: dict) -> list[str]:
             found.append(f"sys.set{key} function set ({now.get(key)})")
     for name in sorted(base.get("modules", {})):
         was, is_ = base["modules"][name], now.get("modules", {}).get(name, {})
-        moved = sorted(k for k in was if is_.get(k) != was[k])
+        moved = sorted(k for k in was if is_.get(k) != was[k] and (name, k) not in LIBRARY_REPLACES)
         if moved:
             more = " ..." if len(moved) > 8 else ""
             found.append(f"{name}: {', '.join('`' + k + '`' for k in moved[:8])}{more} replaced")
