@@ -127,6 +127,7 @@ def make(lab: str, profile: str, *, dataset: str | None = None, seeds: int | Non
             raise LabError(f"-p {name}=... is set by the reference itself; leave it out.")
     if dataset:
         params["dataset"] = dataset
+    code = git_state()  # the code the runs start from (another change may land while they run)
     with tempfile.TemporaryDirectory(prefix="labs-reference-") as tmp:
 
         def one(seed: int) -> runner.RunResult:
@@ -160,7 +161,7 @@ def make(lab: str, profile: str, *, dataset: str | None = None, seeds: int | Non
         "versions": first.get("versions", {}),
         "made": {
             "command": command or default_command(lab, profile, dataset, seeds, params),
-            **git_state(),
+            **code,
             "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "note": note,
         },
