@@ -262,13 +262,19 @@ def train_fastnet(r: FastRecipe, train: Split, val: Split | None, test: Split, *
     net = torch.compile(model) if compile else model
     history = fit(net, StepLimit(loader, total), val_loader, epochs=math.ceil(total / per_epoch), optimizer=opt,
                   progress=progress, desc=desc, scheduler=scheduler, after_step=after_step,
-                  loss_fn=nn.CrossEntropyLoss(label_smoothing=r.label_smoothing))  # fmt: skip
+                  loss_fn=lambda logits, y: smoothed_loss(logits, y, r.label_smoothing))  # fmt: skip
     runtime.synchronize(device)
     train_seconds = time.perf_counter() - start
     with runtime.timed(device) as clock:
         test_top1 = tta_accuracy(model, test_loader, r.tta_level, mirror)
     plain = tta_accuracy(model, test_loader, 0)
     return FastResult(model, history, test_top1, plain, train_seconds, clock.seconds)
+
+
+def smoothed_loss(logits: torch.Tensor, y: torch.Tensor, smoothing: float) -> torch.Tensor:
+    """Cross-entropy with label smoothing, the mean over the batch: CrossEntropyLoss's value, in 3 fewer
+    ops a step (its mean reduction also counts the targets that are not ignore_index; airbench sums)."""
+    return F.cross_entropy(logits, y, label_smoothing=smoothing, reduction="none").mean()
 
 
 class Lookahead:
