@@ -112,7 +112,6 @@ def pgd(
     return best.detach()
 
 
-
 def keep_fooling(model: nn.Module, best: torch.Tensor, new: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Per image, `best` where it already fools the model, else `new`: the worst case over attack runs."""
     with torch.no_grad():

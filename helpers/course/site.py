@@ -114,7 +114,8 @@ def stage(executed: Path, target: Path, profile: str) -> None:
 
 
 def render(source: Path, out: Path) -> Path:
-    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(out.parent / "doctrees"), str(source), str(out)]
+    doctrees = out.parent / f"{out.name}-doctrees"
+    cmd = [sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(doctrees), str(source), str(out)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode:
         raise LabError(f"sphinx-build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
