@@ -45,27 +45,40 @@ def main() -> None:
     runs, cold = {"eager": [], "compiled": []}, {}
     for repeat in range(args.repeats + 1):  # the first round compiles (and warms up); not counted
         for name in runs:
-            res = train_fastnet(recipe, train, None, test, device=device, seed=0, progress=False,
-                                compile=name == "compiled")  # fmt: skip
+            res = train_fastnet(
+                recipe, train, None, test, device=device, seed=0, progress=False, compile=name == "compiled"
+            )
             epochs = list(res.history["seconds"])
             if not repeat:
                 cold[name] = epochs[0]
                 continue
-            runs[name].append({"epoch_seconds": [round(s, 2) for s in epochs],
-                               "test_top1_tta": round(res.test_top1, 4)})  # fmt: skip
+            runs[name].append(
+                {"epoch_seconds": [round(s, 2) for s in epochs], "test_top1_tta": round(res.test_top1, 4)}
+            )
     later = {name: min(min(r["epoch_seconds"][1:]) for r in rs) for name, rs in runs.items()}
-    print(json.dumps({
-        "benchmark": "fastnet_compile",
-        "machine": runtime.describe(device),
-        "threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "settings": {"dataset": ds.name, "images": len(train), "epochs": args.epochs, "widths": list(args.widths),
-                     "batch_size": args.batch_size, "steps_per_epoch": len(train) // args.batch_size},
-        "eager": runs["eager"],
-        "compiled": runs["compiled"],
-        "compile_seconds": round(cold["compiled"] - cold["eager"], 1),
-        "speedup": round(later["eager"] / later["compiled"], 3),
-    }, indent=1))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "fastnet_compile",
+                "machine": runtime.describe(device),
+                "threads": torch.get_num_threads(),
+                "torch": torch.__version__,
+                "settings": {
+                    "dataset": ds.name,
+                    "images": len(train),
+                    "epochs": args.epochs,
+                    "widths": list(args.widths),
+                    "batch_size": args.batch_size,
+                    "steps_per_epoch": len(train) // args.batch_size,
+                },
+                "eager": runs["eager"],
+                "compiled": runs["compiled"],
+                "compile_seconds": round(cold["compiled"] - cold["eager"], 1),
+                "speedup": round(later["eager"] / later["compiled"], 3),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

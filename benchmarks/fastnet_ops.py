@@ -70,9 +70,13 @@ class OpCounter(TorchDispatchMode):
 
     def per_step(self, epoch: int) -> dict:
         ops, steps = self.ops[epoch], self.steps[epoch]
-        return {"ops_per_step": round(sum(ops.values()) / steps, 2), "steps": steps, "ops": sum(ops.values()),
-                "by_op": {k: round(v / steps, 2) for k, v in ops.most_common()},
-                "per_epoch": [sum(self.ops[e].values()) for e in sorted(self.steps)]}  # fmt: skip
+        return {
+            "ops_per_step": round(sum(ops.values()) / steps, 2),
+            "steps": steps,
+            "ops": sum(ops.values()),
+            "by_op": {k: round(v / steps, 2) for k, v in ops.most_common()},
+            "per_epoch": [sum(self.ops[e].values()) for e in sorted(self.steps)],
+        }
 
 
 def count_ours(ds: data.Dataset, args) -> dict:
@@ -127,8 +131,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path", nargs="?", type=Path, help="a checkout of KellerJordan/cifar10-airbench")
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--images", type=int, default=None,
-                        help="default: 50,000 x batch / 1024, airbench's 48 steps per epoch")  # fmt: skip
+    parser.add_argument(
+        "--images", type=int, default=None, help="default: 50,000 x batch / 1024, airbench's 48 steps per epoch"
+    )
     parser.add_argument("--widths", type=int, nargs=3, default=(8, 16, 16))
     args = parser.parse_args(argv)
     images = args.images or 50_000 * args.batch_size // 1024
@@ -136,10 +141,18 @@ def main(argv=None) -> int:
         parser.error(f"--images {images} at --batch-size {args.batch_size} is under 5 steps per epoch")
     torch.set_num_threads(min(2, torch.get_num_threads()))
     ds = data.synthetic(n_train=images, n_test=200)
-    result = {"benchmark": "fastnet_ops", "measured": f"epoch {MEASURED_EPOCH} of {EPOCHS}, ops per training step",
-              "settings": {"batch_size": args.batch_size, "images": images, "widths": list(args.widths),
-                           "device": "cpu", "torch": torch.__version__},
-              "ours": count_ours(ds, args)}  # fmt: skip
+    result = {
+        "benchmark": "fastnet_ops",
+        "measured": f"epoch {MEASURED_EPOCH} of {EPOCHS}, ops per training step",
+        "settings": {
+            "batch_size": args.batch_size,
+            "images": images,
+            "widths": list(args.widths),
+            "device": "cpu",
+            "torch": torch.__version__,
+        },
+        "ours": count_ours(ds, args),
+    }
     if args.path is not None:
         try:
             module = side_by_side.load_airbench(side_by_side.find_script(args.path.resolve()), torch.device("cpu"))

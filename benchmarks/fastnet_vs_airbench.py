@@ -84,9 +84,13 @@ def load_airbench(script: Path, device: torch.device) -> types.ModuleType:
     source = source.replace(SYNC, "_synchronize()")
     module = types.ModuleType("airbench94")
     _Clock.device = device
-    module.__dict__.update(_DEVICE=device, _DTYPE=torch.float16 if device.type == "cuda" else torch.float32,
-                           _Clock=_Clock, _synchronize=lambda: runtime.synchronize(device),
-                           __file__=str(script))  # fmt: skip
+    module.__dict__.update(
+        _DEVICE=device,
+        _DTYPE=torch.float16 if device.type == "cuda" else torch.float32,
+        _Clock=_Clock,
+        _synchronize=lambda: runtime.synchronize(device),
+        __file__=str(script),
+    )
     exec(compile(source, str(script), "exec"), module.__dict__)  # its __main__ block does not run
     return module
 
@@ -95,8 +99,10 @@ def write_airbench_data(ds: data.Dataset, folder: Path) -> None:
     """The dataset as airbench's CifarLoader reads it: uint8 images (N, H, W, C), labels, classes."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, s in (("train", ds.train), ("test", ds.test)):
-        torch.save({"images": s.images.permute(0, 2, 3, 1).contiguous(), "labels": s.labels, "classes": s.classes},
-                   folder / f"{name}.pt")  # fmt: skip
+        torch.save(
+            {"images": s.images.permute(0, 2, 3, 1).contiguous(), "labels": s.labels, "classes": s.classes},
+            folder / f"{name}.pt",
+        )
 
 
 def run_airbench(module: types.ModuleType, seed: int | str) -> dict:
@@ -121,14 +127,21 @@ def run_airbench(module: types.ModuleType, seed: int | str) -> dict:
 
 def run_ours(recipe: FastRecipe, ds: data.Dataset, device: torch.device, seed: int) -> dict:
     res = train_fastnet(recipe, ds.train, None, ds.test, device=device, seed=seed, progress=False)
-    return {"seed": seed, "test_top1_tta": res.test_top1, "test_top1": res.test_top1_no_tta,
-            "seconds": res.train_seconds + res.eval_seconds}  # fmt: skip
+    return {
+        "seed": seed,
+        "test_top1_tta": res.test_top1,
+        "test_top1": res.test_top1_no_tta,
+        "seconds": res.train_seconds + res.eval_seconds,
+    }
 
 
 def summary(runs: list[dict]) -> dict:
     accs, secs = [r["test_top1_tta"] for r in runs], [r["seconds"] for r in runs]
-    return {"mean_test_top1_tta": round(statistics.mean(accs), 4), "mean_seconds": round(statistics.mean(secs), 1),
-            "runs": [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in runs]}  # fmt: skip
+    return {
+        "mean_test_top1_tta": round(statistics.mean(accs), 4),
+        "mean_seconds": round(statistics.mean(secs), 1),
+        "runs": [{k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()} for r in runs],
+    }
 
 
 def main() -> None:
@@ -139,10 +152,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--warmup", type=int, default=None,
-                        help="uncounted rounds first (airbench's own `main('warmup')`, ours on a spare "
-                             "seed), so that cuDNN's autotuning stays out of the times; default 1 on CUDA, 0 "
-                             "elsewhere")  # fmt: skip
+    parser.add_argument(
+        "--warmup",
+        type=int,
+        default=None,
+        help="uncounted rounds first (airbench's own `main('warmup')`, ours on a spare "
+        "seed), so that cuDNN's autotuning stays out of the times; default 1 on CUDA, 0 "
+        "elsewhere",
+    )
     parser.add_argument("--data-dir", default=None, help="where this project's CIFAR-10 copy is (default: data/)")
     args = parser.parse_args()
     if args.path is None:
@@ -171,24 +188,37 @@ def main() -> None:
                 airbench.append(run_airbench(module, seed))
                 ours.append(run_ours(recipe, ds, device, seed))
                 for name, runs in (("airbench94", airbench), ("ours", ours)):
-                    print(f"seed {seed} {name}: {runs[-1]['test_top1_tta']:.4f} in {runs[-1]['seconds']:.1f} s",
-                          file=sys.stderr)  # fmt: skip
+                    print(
+                        f"seed {seed} {name}: {runs[-1]['test_top1_tta']:.4f} in {runs[-1]['seconds']:.1f} s",
+                        file=sys.stderr,
+                    )
         finally:
             os.chdir(cwd)
     a, o = summary(airbench), summary(ours)
-    print(json.dumps({
-        "benchmark": "fastnet_vs_airbench",
-        "machine": runtime.describe(device),
-        "threads": torch.get_num_threads(),
-        "airbench_script": str(script),
-        "settings": {"epochs": args.epochs, "widths": list(args.widths), "batch_size": args.batch_size,
-                     "warmup_rounds": warmup, "images": len(ds.train), "dtype": str(module._DTYPE),
-                     "source": ds.source},
-        "airbench94": a,
-        "ours": o,
-        "accuracy_difference": round(o["mean_test_top1_tta"] - a["mean_test_top1_tta"], 4),
-        "time_ratio": round(o["mean_seconds"] / a["mean_seconds"], 3),
-    }, indent=1))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "fastnet_vs_airbench",
+                "machine": runtime.describe(device),
+                "threads": torch.get_num_threads(),
+                "airbench_script": str(script),
+                "settings": {
+                    "epochs": args.epochs,
+                    "widths": list(args.widths),
+                    "batch_size": args.batch_size,
+                    "warmup_rounds": warmup,
+                    "images": len(ds.train),
+                    "dtype": str(module._DTYPE),
+                    "source": ds.source,
+                },
+                "airbench94": a,
+                "ours": o,
+                "accuracy_difference": round(o["mean_test_top1_tta"] - a["mean_test_top1_tta"], 4),
+                "time_ratio": round(o["mean_seconds"] / a["mean_seconds"], 3),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

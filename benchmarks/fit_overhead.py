@@ -85,8 +85,10 @@ def main():
     ds = data.load(args.dataset)
     split = ds.train.subset(torch.arange(args.images))
     loader = Loader(split, batch_size=args.batch_size, device=device)
-    build = {"simplenn": lambda: SimpleNN(10, ds.shape[0]),
-             "resnet20": lambda: resnet20(num_classes=10, in_channels=ds.shape[0])}[args.model]  # fmt: skip
+    build = {
+        "simplenn": lambda: SimpleNN(10, ds.shape[0]),
+        "resnet20": lambda: resnet20(num_classes=10, in_channels=ds.shape[0]),
+    }[args.model]
     times = {"bare": [], "fit": []}
     for repeat in range(args.repeats + 1):  # the first round warms up and is not counted
         for name, run in (("bare", bare), ("fit", with_fit)):
@@ -103,22 +105,27 @@ def main():
     per_step = min(bookkeeping(model, loader, opt, device, steps=2000) for _ in range(3))
     bare_step = best["bare"] / len(loader)
     paired = [f / b - 1 for f, b in zip(times["fit"], times["bare"], strict=True)]
-    print(json.dumps({
-        "benchmark": "fit_overhead",
-        "machine": runtime.describe(device),
-        "model": args.model,
-        "images": args.images,
-        "batch_size": args.batch_size,
-        "steps": len(loader),
-        "bare_seconds": [round(t, 3) for t in times["bare"]],
-        "fit_seconds": [round(t, 3) for t in times["fit"]],
-        "overhead": round(best["fit"] / best["bare"] - 1, 4),
-        "paired_overhead_median": round(statistics.median(paired), 4),
-        "paired_overhead_range": [round(min(paired), 4), round(max(paired), 4)],
-        "bare_step_ms": round(bare_step * 1e3, 3),
-        "bookkeeping_step_ms": round(per_step * 1e3, 4),
-        "bookkeeping_overhead": round(per_step / bare_step, 4),
-    }, indent=1))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "fit_overhead",
+                "machine": runtime.describe(device),
+                "model": args.model,
+                "images": args.images,
+                "batch_size": args.batch_size,
+                "steps": len(loader),
+                "bare_seconds": [round(t, 3) for t in times["bare"]],
+                "fit_seconds": [round(t, 3) for t in times["fit"]],
+                "overhead": round(best["fit"] / best["bare"] - 1, 4),
+                "paired_overhead_median": round(statistics.median(paired), 4),
+                "paired_overhead_range": [round(min(paired), 4), round(max(paired), 4)],
+                "bare_step_ms": round(bare_step * 1e3, 3),
+                "bookkeeping_step_ms": round(per_step * 1e3, 4),
+                "bookkeeping_overhead": round(per_step / bare_step, 4),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

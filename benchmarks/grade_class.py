@@ -163,8 +163,9 @@ def main(argv=None) -> int:
     else:
         parts = [root / f"grades-shard-{i}" for i in range(1, args.shards + 1)]
         for i, part in enumerate(parts, start=1):
-            grading.grade_folder(subs, part, labs_dir=labs, reproduce=True, workers=args.workers, fresh=True,
-                                 shard=(i, args.shards))  # fmt: skip
+            grading.grade_folder(
+                subs, part, labs_dir=labs, reproduce=True, workers=args.workers, fresh=True, shard=(i, args.shards)
+            )
         shards.merge(parts, root / "grades")
     grade_seconds = time.perf_counter() - start
     with open(root / "grades" / "grades.csv", encoding="utf-8") as f:
@@ -175,12 +176,17 @@ def main(argv=None) -> int:
 
     kinds = {who: kind for who, (kind, _, _) in class_.items()}
     wrongly = [f"{who}: no row" for who in kinds if who not in rows]
-    wrongly += [f"{who}: honest but {rows[who]['score']}/{rows[who]['max_score']}, reproduced "
-                f"{rows[who]['reproduced']}, {rows[who]['problems']!r}"
-                for who, kind in kinds.items()
-                if who in rows and kind == "honest" and not clean(rows[who])]  # fmt: skip
-    wrongly += [f"{who}: {kind} but not flagged" for who, kind in kinds.items()
-                if who in rows and kind != "honest" and clean(rows[who])]  # fmt: skip
+    wrongly += [
+        f"{who}: honest but {rows[who]['score']}/{rows[who]['max_score']}, reproduced "
+        f"{rows[who]['reproduced']}, {rows[who]['problems']!r}"
+        for who, kind in kinds.items()
+        if who in rows and kind == "honest" and not clean(rows[who])
+    ]
+    wrongly += [
+        f"{who}: {kind} but not flagged"
+        for who, kind in kinds.items()
+        if who in rows and kind != "honest" and clean(rows[who])
+    ]
     unchanged = snapshot(labs, subs) == before
     summary = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
@@ -196,7 +202,7 @@ def main(argv=None) -> int:
         "problems": wrongly,
         "max_score": sum(
             cells.points(c) for c in cells.read_notebook(labs / f"{LAB}.ipynb").cells if cells.is_graded_check(c)
-        ),  # fmt: skip
+        ),
     }
     print(json.dumps(summary, indent=2))
     if not args.out:

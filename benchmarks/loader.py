@@ -40,21 +40,32 @@ def main():
     pil = pil_transforms(split, crop_padding=4, flip=True)
     baseline = {}
     for workers in sorted({0, os.cpu_count() or 1}):
-        dl = torch.utils.data.DataLoader(PILDataset(split, pil), batch_size=bs, shuffle=True, num_workers=workers,
-                                         pin_memory=device.type == "cuda", persistent_workers=workers > 0)  # fmt: skip
+        dl = torch.utils.data.DataLoader(
+            PILDataset(split, pil),
+            batch_size=bs,
+            shuffle=True,
+            num_workers=workers,
+            pin_memory=device.type == "cuda",
+            persistent_workers=workers > 0,
+        )
         images_per_second(dl, device)  # warm-up: workers start
         baseline[workers] = images_per_second(dl, device)
     best_workers = max(baseline, key=baseline.get)
-    print(json.dumps({
-        "benchmark": "loader",
-        "machine": runtime.describe(device),
-        "dataset": args.dataset,
-        "images": args.images,
-        "batch_size": bs,
-        "loader_images_per_s": round(ours),
-        "dataloader_pil_images_per_s": {f"workers={w}": round(v) for w, v in baseline.items()},
-        "ratio": round(ours / baseline[best_workers], 1),
-    }, indent=1))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "loader",
+                "machine": runtime.describe(device),
+                "dataset": args.dataset,
+                "images": args.images,
+                "batch_size": bs,
+                "loader_images_per_s": round(ours),
+                "dataloader_pil_images_per_s": {f"workers={w}": round(v) for w, v in baseline.items()},
+                "ratio": round(ours / baseline[best_workers], 1),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

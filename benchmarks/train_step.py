@@ -104,25 +104,35 @@ def main():
     matmul = matmul_peak(device, repeats=args.repeats, warmup_s=args.warmup)
     peak = matmul["peak"]
     flops_per_image = 3 * forward_flops(resnet20(), torch.randn(1, 3, 32, 32))  # forward + 2x backward
-    runs = {fmt: [train_images_per_second(device, args.batch_size, args.steps, fmt == "channels_last")
-                  for _ in range(args.repeats)] for fmt in ("nchw", "channels_last")}  # fmt: skip
+    runs = {
+        fmt: [
+            train_images_per_second(device, args.batch_size, args.steps, fmt == "channels_last")
+            for _ in range(args.repeats)
+        ]
+        for fmt in ("nchw", "channels_last")
+    }
     speeds = {fmt: max(v) for fmt, v in runs.items()}
     best = max(speeds, key=speeds.get)
     achieved = speeds[best] * flops_per_image / 1e9
     spread = [round(min(runs[best]) * flops_per_image / 1e9 / peak, 3), round(achieved / peak, 3)]
-    print(json.dumps({
-        "benchmark": "train_step",
-        "machine": runtime.describe(device),
-        "model": f"ResNet-20 (option A), SGD, batch {args.batch_size}",
-        "matmul_gflops": round(peak, 1),
-        "matmul_gflops_by_size": matmul["by_size"],
-        "train_gflop_per_image": round(flops_per_image / 1e9, 4),
-        "images_per_s": {k: [round(x, 1) for x in v] for k, v in runs.items()},
-        "train_gflops": round(achieved, 1),
-        "fraction_of_matmul": round(achieved / peak, 3),
-        "fraction_spread": spread,
-        "best_format": best,
-    }, indent=1))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "train_step",
+                "machine": runtime.describe(device),
+                "model": f"ResNet-20 (option A), SGD, batch {args.batch_size}",
+                "matmul_gflops": round(peak, 1),
+                "matmul_gflops_by_size": matmul["by_size"],
+                "train_gflop_per_image": round(flops_per_image / 1e9, 4),
+                "images_per_s": {k: [round(x, 1) for x in v] for k, v in runs.items()},
+                "train_gflops": round(achieved, 1),
+                "fraction_of_matmul": round(achieved / peak, 3),
+                "fraction_spread": spread,
+                "best_format": best,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

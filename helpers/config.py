@@ -230,7 +230,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
                 seeds=[0],
                 settings=VIT_CPU_SETTINGS,
             ),
-        ),  # fmt: skip
+        ),
         # 3 seeds x 2 settings on 20k images; no augmentation on the CPU (too few epochs for it to pay off)
         "quick": dict(
             epochs=5,
@@ -240,7 +240,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
                 seeds=[0, 1, 2],
                 settings=VIT_CPU_SETTINGS,
             ),
-        ),  # fmt: skip
+        ),
         "full": dict(
             epochs=90,
             batch_size=256,
@@ -281,7 +281,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
                     ),
                 ),
             ),
-        ),  # fmt: skip
+        ),
     },
     # Lab 08: "fast" holds FastRecipe's switches (helpers/recipes.py), "tamu" the TAMU report's own recipe
     # as changes to them (None: its rows are skipped). Full: airbench94.py's hyp, on all 50k training
@@ -316,7 +316,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
                     tta_level=0,
                 ),
             ),
-        ),  # fmt: skip
+        ),
         # weight decay 0.0575 per 1024 (~3.8x airbench's), lr from 0 to 0, lookahead from the start,
         # whitening bias always trained: the settings quick had before the full recipe became airbench's
         "quick": dict(
@@ -331,7 +331,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
                 ),
                 tamu=None,
             ),
-        ),  # fmt: skip
+        ),
         "full": dict(
             epochs=10,
             batch_size=1024,
@@ -381,7 +381,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
                     tta_level=0,
                 ),
             ),
-        ),  # fmt: skip
+        ),
     },
     # The UW-Madison report 3.1-3.4: SimpleNet (7 convs) vs CustomNet (BN + 4 skip blocks), SGD lr 0.1,
     # momentum 0.9, wd 1e-4, batch 256, linear warm-up + cosine, a weight decay warm-up of 5 epochs, 60 epochs
@@ -432,7 +432,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
                 bench_repeats=5,
             ),
         ),
-    },  # fmt: skip
+    },
     # Evaluating on the test set as the TU Wien report 6.4 did (confusion matrices, ROC curves), plus top-5
     # , most-confused pairs, the highest-loss images and calibration (ours). The model: lab 01's
     # SimpleNN and its SGD recipe (30 epochs, best val 0.6606 at ~10 epochs), trained up to
@@ -446,7 +446,7 @@ LAB_SETTINGS: dict[str, dict[str, dict]] = {
             epochs=30, lr=0.05, train_size=10_000, recipe=dict(patience=3, calibration_bins=15, gallery=16, top_pairs=5)
         ),
         "full": dict(epochs=30, lr=0.01, recipe=dict(patience=5, calibration_bins=15, gallery=16, top_pairs=5)),
-    },  # fmt: skip
+    },
     # TU Wien swept its ViT with 83 random W&B runs; here random search vs TPE on one budget each,
     # with a median pruner, over SimpleNN's settings (helpers/search.py SPACES) on a training subset
     "13_hparam_search": {

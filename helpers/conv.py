@@ -97,8 +97,9 @@ def conv_table(layers: dict, sizes, device: torch.device, repeats: int = 3, kern
         for name, make in layers.items():
             torch.manual_seed(0)
             layer = make(channels).to(device)
-            rows.append({"batch": batch, "channels": channels, "size": size, "layer": name,
-                         **measure_layer(layer, x, repeats)})  # fmt: skip
+            rows.append(
+                {"batch": batch, "channels": channels, "size": size, "layer": name, **measure_layer(layer, x, repeats)}
+            )
     return pd.DataFrame(rows)
 
 

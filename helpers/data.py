@@ -38,9 +38,19 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 
 CLASSES = {
     "cifar10": ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"],
-    "fashion-mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
-}  # fmt: skip
+    "fashion-mnist": [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ],
+}
 
 
 @dataclass
@@ -372,8 +382,9 @@ def synthetic(n_train: int = 2000, n_test: int = 500, classes: int = 10, channel
 # ---------------------------------------------------------------- splits
 
 
-def split(ds: Dataset, *, val_size: int, train_size: int | None = None, test_size: int | None = None,
-          seed: int = 0) -> tuple[Split, Split, Split]:  # fmt: skip
+def split(
+    ds: Dataset, *, val_size: int, train_size: int | None = None, test_size: int | None = None, seed: int = 0
+) -> tuple[Split, Split, Split]:
     """Deterministic train/val/test splits (lab 01): val is held out of the training set.
 
     The same seed always gives the same images in each split, on every machine.
@@ -397,6 +408,7 @@ def split(ds: Dataset, *, val_size: int, train_size: int | None = None, test_siz
 def load_splits(cfg) -> tuple[Dataset, Split, Split, Split]:
     """The dataset a LabConfig names, and its train/val/test splits as the config sizes them."""
     ds = load(cfg.dataset, cfg.data_dir)
-    train, val, test = split(ds, val_size=cfg.val_size, train_size=cfg.train_size, test_size=cfg.test_size,
-                             seed=cfg.seed)  # fmt: skip
+    train, val, test = split(
+        ds, val_size=cfg.val_size, train_size=cfg.train_size, test_size=cfg.test_size, seed=cfg.seed
+    )
     return ds, train, val, test

@@ -33,8 +33,18 @@ class EarlyStopping:
         return len(history) > 0 and self.epochs_since_best(history) >= self.patience
 
 
-def fit_early_stopping(model, train, val, *, max_epochs: int, patience: int, checkpoint_dir: str | Path,
-                       optimizer, verbose: bool = True, **fit_kwargs) -> tuple[History, dict]:  # fmt: skip
+def fit_early_stopping(
+    model,
+    train,
+    val,
+    *,
+    max_epochs: int,
+    patience: int,
+    checkpoint_dir: str | Path,
+    optimizer,
+    verbose: bool = True,
+    **fit_kwargs,
+) -> tuple[History, dict]:
     """Train up to `max_epochs` with early stopping; leave `model` holding the best epoch's weights.
 
     Returns the history and {"stopped_epoch", "best_epoch", "early_stopped"}. The checkpoint
@@ -45,18 +55,31 @@ def fit_early_stopping(model, train, val, *, max_epochs: int, patience: int, che
     stopper, history = EarlyStopping(patience), History()
     for epoch in range(1, max_epochs + 1):
         with contextlib.redirect_stdout(io.StringIO()):  # fit prints "resumed from ..." every epoch
-            history = fit(model, train, val, epochs=epoch, optimizer=optimizer, checkpoint_dir=folder,
-                          progress=False, **fit_kwargs)  # fmt: skip
+            history = fit(
+                model,
+                train,
+                val,
+                epochs=epoch,
+                optimizer=optimizer,
+                checkpoint_dir=folder,
+                progress=False,
+                **fit_kwargs,
+            )
         if history.diverged:
             print(f"diverged: {history.message}")
             break
         row = history.last()
         if verbose:
-            print(f"epoch {epoch}: train loss {row['train_loss']:.4f}, val top-1 {row['val_top1']:.4f}, "
-                  f"epochs since the best {stopper.epochs_since_best(history)}")  # fmt: skip
+            print(
+                f"epoch {epoch}: train loss {row['train_loss']:.4f}, val top-1 {row['val_top1']:.4f}, "
+                f"epochs since the best {stopper.epochs_since_best(history)}"
+            )
         if stopper.should_stop(history):
             break
     best_epoch = Checkpoints(folder).load_best(model)
     stopped = len(history)
-    return history, {"stopped_epoch": stopped, "best_epoch": best_epoch,
-                     "early_stopped": stopped < max_epochs and not history.diverged}  # fmt: skip
+    return history, {
+        "stopped_epoch": stopped,
+        "best_epoch": best_epoch,
+        "early_stopped": stopped < max_epochs and not history.diverged,
+    }

@@ -29,8 +29,14 @@ def most_confused(matrix: torch.Tensor, classes: list[str], k: int = 5) -> pd.Da
     rows = []
     for v, i in zip(values.tolist(), index.tolist(), strict=True):
         t, p = divmod(i, m.shape[1])
-        rows.append({"true": classes[t], "predicted": classes[p], "count": int(v),
-                     "share of true class": v / totals[t].item() if totals[t] > 0 else math.nan})  # fmt: skip
+        rows.append(
+            {
+                "true": classes[t],
+                "predicted": classes[p],
+                "count": int(v),
+                "share of true class": v / totals[t].item() if totals[t] > 0 else math.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -67,9 +73,15 @@ def calibration_bins(probs: torch.Tensor, labels: torch.Tensor, n_bins: int = 15
     for b in range(n_bins):
         inside = index == b
         n = int(inside.sum())
-        rows.append({"lo": b / n_bins, "hi": (b + 1) / n_bins, "count": n,
-                     "confidence": conf[inside].mean().item() if n else math.nan,
-                     "accuracy": correct[inside].mean().item() if n else math.nan})  # fmt: skip
+        rows.append(
+            {
+                "lo": b / n_bins,
+                "hi": (b + 1) / n_bins,
+                "count": n,
+                "confidence": conf[inside].mean().item() if n else math.nan,
+                "accuracy": correct[inside].mean().item() if n else math.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -94,8 +106,9 @@ def builders() -> dict:
     return {"SimpleNN": SimpleNN, "resnet20": resnet20, "ViT": ViT, "FastNet": FastNet}
 
 
-def recorded_results(results_dir: str | Path, labs=("01_sanity_checks", "06_resnet20", "07_vit",
-                                                    "08_fast_cifar")) -> pd.DataFrame:  # fmt: skip
+def recorded_results(
+    results_dir: str | Path, labs=("01_sanity_checks", "06_resnet20", "07_vit", "08_fast_cifar")
+) -> pd.DataFrame:
     """What earlier labs recorded in `results_dir/<lab>.json` (no weights: numbers only)."""
     rows = []
     for lab in labs:
@@ -104,9 +117,17 @@ def recorded_results(results_dir: str | Path, labs=("01_sanity_checks", "06_resn
             continue
         result = json.loads(path.read_text())
         metrics = result.get("metrics", {})
-        rows.append({"lab": lab, "model": result.get("model", ""), "profile": result.get("profile"),
-                     "dataset": result.get("dataset"), "val_top1": metrics.get("val_top1", math.nan),
-                     "test_top1": metrics.get("test_top1", math.nan), "params": result.get("params")})  # fmt: skip
+        rows.append(
+            {
+                "lab": lab,
+                "model": result.get("model", ""),
+                "profile": result.get("profile"),
+                "dataset": result.get("dataset"),
+                "val_top1": metrics.get("val_top1", math.nan),
+                "test_top1": metrics.get("test_top1", math.nan),
+                "params": result.get("params"),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -46,8 +46,15 @@ def seed_table(rows: list[dict], metric: str, by: str = "setting") -> pd.DataFra
         raise ValueError(f"no {metric!r} in the runs; each run's dict must hold it")
     order = list(dict.fromkeys(frame[by]))
     grouped = frame.groupby(by, sort=False)[metric]
-    table = pd.DataFrame({"mean": grouped.mean(), "std": grouped.std(ddof=0), "min": grouped.min(),
-                          "max": grouped.max(), "n": grouped.count()}).loc[order]  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "mean": grouped.mean(),
+            "std": grouped.std(ddof=0),
+            "min": grouped.min(),
+            "max": grouped.max(),
+            "n": grouped.count(),
+        }
+    ).loc[order]
     table["spread"] = (table["max"] - table["min"]) / 2
     return table
 
@@ -68,9 +75,11 @@ def format_table(table: pd.DataFrame, percent: bool = True) -> str:
     scale, unit = (100, "%") if percent else (1, "")
     lines, width = [], max([24, *(len(str(name)) for name in table.index)])
     for name, row in table.iterrows():
-        lines.append(f"{name:>{width}}: {row['mean'] * scale:6.2f}{unit} ± {row['spread'] * scale:.2f}"
-                     f"  ({row['min'] * scale:.2f}–{row['max'] * scale:.2f}, {int(row['n'])} seed"
-                     f"{'s' if row['n'] != 1 else ''})")  # fmt: skip
+        lines.append(
+            f"{name:>{width}}: {row['mean'] * scale:6.2f}{unit} ± {row['spread'] * scale:.2f}"
+            f"  ({row['min'] * scale:.2f}–{row['max'] * scale:.2f}, {int(row['n'])} seed"
+            f"{'s' if row['n'] != 1 else ''})"
+        )
     return "\n".join(lines)
 
 

@@ -38,8 +38,12 @@ def _image(x: torch.Tensor):
     return img, ("gray" if img.ndim == 2 else None)
 
 
-def plot_attributions(images: torch.Tensor, maps: dict, titles: list[str] | None = None,
-                      title: str = "attribution maps (each scaled to its image's largest value)"):  # fmt: skip
+def plot_attributions(
+    images: torch.Tensor,
+    maps: dict,
+    titles: list[str] | None = None,
+    title: str = "attribution maps (each scaled to its image's largest value)",
+):
     """One row per image in [0, 1]: the image, then each map of `maps` ({name: (B, H, W)}) over it.
 
     Each map is divided by its own largest value, so that maps of different kinds and images share
@@ -64,8 +68,7 @@ def plot_attributions(images: torch.Tensor, maps: dict, titles: list[str] | None
     return fig
 
 
-def plot_heads(image: torch.Tensor, maps: list[torch.Tensor], blocks: list[int], query: int | None = None,
-               kinds=None):  # fmt: skip
+def plot_heads(image: torch.Tensor, maps: list[torch.Tensor], blocks: list[int], query: int | None = None, kinds=None):
     """Where one query patch looks in every head (columns) of several blocks (rows), for one image.
 
     maps: per block (B, heads, N, N), as `ViT.attention_maps` returns them; image 0 is shown.
@@ -77,15 +80,22 @@ def plot_heads(image: torch.Tensor, maps: list[torch.Tensor], blocks: list[int],
     query = grid * (grid // 2) + grid // 2 if query is None else query
     img, cmap = _image(image)
     h, w = img.shape[:2]
-    fig, axes = plt.subplots(len(blocks), heads, figsize=(1.9 * heads + 1.0, 1.9 * len(blocks) + 0.4), squeeze=False,
-                             layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(
+        len(blocks), heads, figsize=(1.9 * heads + 1.0, 1.9 * len(blocks) + 0.4), squeeze=False, layout="constrained"
+    )
     vmax = max(float(maps[b][0, :, query].max()) for b in blocks)
     for r, b in enumerate(blocks):
         for c in range(heads):
             ax = axes[r, c]
             ax.imshow(img, cmap=cmap, alpha=0.35)
-            heat = ax.imshow(maps[b][0, c, query].view(grid, grid).cpu().numpy(), cmap="magma", alpha=0.65,
-                             extent=(-0.5, w - 0.5, h - 0.5, -0.5), vmin=0, vmax=vmax)  # fmt: skip
+            heat = ax.imshow(
+                maps[b][0, c, query].view(grid, grid).cpu().numpy(),
+                cmap="magma",
+                alpha=0.65,
+                extent=(-0.5, w - 0.5, h - 0.5, -0.5),
+                vmin=0,
+                vmax=vmax,
+            )
             ax.set_title(f"{block_title(b, kinds)}, head {c}", fontsize=8)
             ax.axis("off")
     fig.colorbar(heat, ax=axes.ravel().tolist(), shrink=0.7, label="attention weight")
@@ -120,8 +130,9 @@ def plot_adversarial(clean: torch.Tensor, adv: torch.Tensor, clean_pred, adv_pre
         axes[2, i].set_title(f"difference (±{eps:g})", fontsize=7)
     for ax in axes.flat:
         ax.axis("off")
-    fig.suptitle(f"clean (top), attacked at eps = {eps:g} (middle), and the change (bottom: black -eps, white +eps)",
-                 fontsize=8)  # fmt: skip
+    fig.suptitle(
+        f"clean (top), attacked at eps = {eps:g} (middle), and the change (bottom: black -eps, white +eps)", fontsize=8
+    )
     fig.tight_layout()
     return fig
 

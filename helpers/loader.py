@@ -117,10 +117,20 @@ class Loader:
     The same augmentation; other random draws than batch by batch.
     """
 
-    def __init__(self, data: Split, *, batch_size: int = 128, shuffle: bool = False,
-                 augment: Augment | None = None, transform: Callable | None = None,
-                 device: str | torch.device = "cpu", seed: int = 0,
-                 drop_last: bool = False, channels_last: bool = False, per_epoch: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        data: Split,
+        *,
+        batch_size: int = 128,
+        shuffle: bool = False,
+        augment: Augment | None = None,
+        transform: Callable | None = None,
+        device: str | torch.device = "cpu",
+        seed: int = 0,
+        drop_last: bool = False,
+        channels_last: bool = False,
+        per_epoch: bool = False,
+    ):
         if batch_size < 1:
             raise LabError(f"batch_size must be a positive integer, got {batch_size}.")
         if transform is not None and not callable(transform):
@@ -198,8 +208,9 @@ class Loader:
         return self
 
 
-def make_loaders(cfg, device, *, augment: Augment | None = None, channels_last: bool = False,
-                 eval_batch_size: int = 1000) -> tuple[Dataset, Loader, Loader, Loader]:  # fmt: skip
+def make_loaders(
+    cfg, device, *, augment: Augment | None = None, channels_last: bool = False, eval_batch_size: int = 1000
+) -> tuple[Dataset, Loader, Loader, Loader]:
     """The dataset of `cfg`, split as `cfg` says, as train (shuffled, augmented), val and test Loaders.
 
     Lab 01 writes these steps out; later labs call this.
@@ -257,9 +268,14 @@ def pil_images_per_second(data: Split, device: torch.device, batch_size: int = 2
     """
     speeds = {}
     for workers in sorted({0, os.cpu_count() or 1}):
-        dl = torch.utils.data.DataLoader(PILDataset(data, pil_transforms(data)), batch_size=batch_size, shuffle=True,
-                                         num_workers=workers, pin_memory=device.type == "cuda",
-                                         persistent_workers=workers > 0)  # fmt: skip
+        dl = torch.utils.data.DataLoader(
+            PILDataset(data, pil_transforms(data)),
+            batch_size=batch_size,
+            shuffle=True,
+            num_workers=workers,
+            pin_memory=device.type == "cuda",
+            persistent_workers=workers > 0,
+        )
         images_per_second(dl, device)  # warm-up: workers start
         speeds[workers] = images_per_second(dl, device)
     return speeds

@@ -64,8 +64,15 @@ def show_images(images: torch.Tensor, labels=None, classes=None, ncols: int = 8,
     return fig
 
 
-def plot_schedules(schedules: dict, steps: int, base: float = 1.0, steps_per_epoch: int | None = None,
-                   ylabel: str = "learning rate", ax=None, title: str | None = None):  # fmt: skip
+def plot_schedules(
+    schedules: dict,
+    steps: int,
+    base: float = 1.0,
+    steps_per_epoch: int | None = None,
+    ylabel: str = "learning rate",
+    ax=None,
+    title: str | None = None,
+):
     """Each schedule's value over `steps` optimizer steps (lab 02); x in epochs if given."""
     from helpers.schedules import values
 
@@ -113,8 +120,13 @@ def plot_seed_means(table, xlabel: str, title: str, ax=None):
     return fig
 
 
-def weight_histograms(models: dict, bins: int = 100, range_: tuple[float, float] | None = None, ax=None,
-                      title: str = "weights (not biases) of each model"):  # fmt: skip
+def weight_histograms(
+    models: dict,
+    bins: int = 100,
+    range_: tuple[float, float] | None = None,
+    ax=None,
+    title: str = "weights (not biases) of each model",
+):
     """Histograms of all weights (not biases) of several models on one axis (lab 05)."""
     fig, ax = _figure(ax, figsize=(7, 4))
     for name, model in models.items():
@@ -126,8 +138,9 @@ def weight_histograms(models: dict, bins: int = 100, range_: tuple[float, float]
     return fig
 
 
-def plot_confusion(matrix: torch.Tensor, classes: list[str], ax=None, normalize: bool = True,
-                   title: str = "confusion matrix"):  # fmt: skip
+def plot_confusion(
+    matrix: torch.Tensor, classes: list[str], ax=None, normalize: bool = True, title: str = "confusion matrix"
+):
     """A confusion matrix (rows: true class, columns: predicted) with class names."""
     fig, ax = _figure(ax, figsize=(6.5, 5.5))
     m = matrix.double()
@@ -178,8 +191,15 @@ def schedule_explorer(steps_per_epoch: int = 100, base_lr: float = 0.05):
     )
 
 
-def plot_attention(images: torch.Tensor, maps: list[torch.Tensor], blocks: list[int], query: int | None = None,
-                   classes=None, labels=None, kinds=None):  # fmt: skip
+def plot_attention(
+    images: torch.Tensor,
+    maps: list[torch.Tensor],
+    blocks: list[int],
+    query: int | None = None,
+    classes=None,
+    labels=None,
+    kinds=None,
+):
     """Where one query patch looks, per block: attention weights (averaged over heads) as heat maps
     over each image (lab 07), on one colour scale with its colour bar.
 
@@ -189,8 +209,13 @@ def plot_attention(images: torch.Tensor, maps: list[torch.Tensor], blocks: list[
     n_img = len(images)
     grid = int(math.isqrt(maps[0].shape[-1]))
     query = grid * (grid // 2) + grid // 2 if query is None else query
-    fig, axes = plt.subplots(n_img, len(blocks) + 1, figsize=(1.8 * (len(blocks) + 1) + 0.8, 1.9 * n_img),
-                             squeeze=False, layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(
+        n_img,
+        len(blocks) + 1,
+        figsize=(1.8 * (len(blocks) + 1) + 0.8, 1.9 * n_img),
+        squeeze=False,
+        layout="constrained",
+    )
     vmax = max(float(maps[b][:n_img].mean(1)[:, query].max()) for b in blocks)
     for i in range(n_img):
         img = images[i].detach().cpu().permute(1, 2, 0).squeeze(-1).numpy()
@@ -200,8 +225,9 @@ def plot_attention(images: torch.Tensor, maps: list[torch.Tensor], blocks: list[
             weights = maps[b][i].mean(0)[query].view(grid, grid).cpu().numpy()  # (grid, grid)
             axes[i, j].imshow(img, cmap="gray" if img.ndim == 2 else None, alpha=0.35)
             h, w = img.shape[:2]
-            heat = axes[i, j].imshow(weights, cmap="magma", alpha=0.65, extent=(-0.5, w - 0.5, h - 0.5, -0.5),
-                                     vmin=0, vmax=vmax)  # fmt: skip
+            heat = axes[i, j].imshow(
+                weights, cmap="magma", alpha=0.65, extent=(-0.5, w - 0.5, h - 0.5, -0.5), vmin=0, vmax=vmax
+            )
             qy, qx = divmod(query, grid)
             axes[i, j].scatter([(qx + 0.5) * w / grid - 0.5], [(qy + 0.5) * h / grid - 0.5], c="cyan", s=12)
             axes[i, j].set_title(block_title(b, kinds), fontsize=8)
@@ -220,8 +246,9 @@ def block_title(block: int, kinds=None) -> str:
 # ---------------------------------------------------------------- evaluating a classifier (lab 10)
 
 
-def plot_confusion_heatmap(matrix: torch.Tensor, classes: list[str], normalize: bool = True, ax=None,
-                           title: str | None = None):  # fmt: skip
+def plot_confusion_heatmap(
+    matrix: torch.Tensor, classes: list[str], normalize: bool = True, ax=None, title: str | None = None
+):
     """A confusion matrix (rows: true, columns: predicted) as a seaborn heatmap; normalized, each
     row is the share of that true class's images given each prediction (lab 10)."""
     import seaborn as sns
@@ -230,8 +257,18 @@ def plot_confusion_heatmap(matrix: torch.Tensor, classes: list[str], normalize: 
     m = matrix.detach().cpu().double()
     if normalize:
         m = m / m.sum(dim=1, keepdim=True).clamp(min=1)
-    sns.heatmap(m.numpy(), annot=True, fmt=".2f" if normalize else "d", cmap="Blues", ax=ax, cbar=True,
-                xticklabels=classes, yticklabels=classes, annot_kws={"fontsize": 7}, vmin=0)  # fmt: skip
+    sns.heatmap(
+        m.numpy(),
+        annot=True,
+        fmt=".2f" if normalize else "d",
+        cmap="Blues",
+        ax=ax,
+        cbar=True,
+        xticklabels=classes,
+        yticklabels=classes,
+        annot_kws={"fontsize": 7},
+        vmin=0,
+    )
     ax.set(xlabel="predicted", ylabel="true", title=title or "confusion matrix")
     ax.collections[0].colorbar.set_label("share of the true class" if normalize else "images")
     ax.tick_params(axis="x", rotation=60, labelsize=8)
@@ -259,17 +296,35 @@ def plot_reliability(bins, ece: float | None = None, ax=None, title: str | None 
     fig, ax = _figure(ax, figsize=(5.5, 5))
     full = bins[bins["count"] > 0]
     width = float(bins["hi"].iloc[0] - bins["lo"].iloc[0])
-    ax.bar(full["lo"], full["accuracy"], width=width, align="edge", edgecolor="k", alpha=0.7,
-           label="accuracy of the bin's images")  # fmt: skip
+    ax.bar(
+        full["lo"],
+        full["accuracy"],
+        width=width,
+        align="edge",
+        edgecolor="k",
+        alpha=0.7,
+        label="accuracy of the bin's images",
+    )
     ax.plot([0, 1], [0, 1], "--", color="gray", label="perfect calibration")
     ax.plot(full["confidence"], full["accuracy"], "o", color="C3", markersize=3, label="(mean confidence, accuracy)")
     share = full["count"] / full["count"].sum()
-    ax.bar(full["lo"], share, width=width, align="edge", color="C2", alpha=0.4,
-           label="share of all images in the bin (not an accuracy)")  # fmt: skip
+    ax.bar(
+        full["lo"],
+        share,
+        width=width,
+        align="edge",
+        color="C2",
+        alpha=0.4,
+        label="share of all images in the bin (not an accuracy)",
+    )
     name = f" — ECE {ece:.3f}" if ece is not None else ""
-    ax.set(xlabel="confidence (top probability)", ylabel="accuracy (blue) · share of images (green)",
-           xlim=(0, 1), ylim=(0, 1),
-           title=(title or "reliability diagram") + name)  # fmt: skip
+    ax.set(
+        xlabel="confidence (top probability)",
+        ylabel="accuracy (blue) · share of images (green)",
+        xlim=(0, 1),
+        ylim=(0, 1),
+        title=(title or "reliability diagram") + name,
+    )
     ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig

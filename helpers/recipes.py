@@ -100,15 +100,23 @@ class FastRecipe:
     widths: tuple[int, ...] = (64, 256, 256)
 
     def __post_init__(self):
-        for name, valid in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES), ("units", UNITS),
-                            ("normalize", NORMALIZATIONS)):  # fmt: skip
+        for name, valid in (
+            ("optimizer", OPTIMIZERS),
+            ("schedule", SCHEDULES),
+            ("units", UNITS),
+            ("normalize", NORMALIZATIONS),
+        ):
             if getattr(self, name) not in valid:
                 raise LabError(f"Unknown {name} {getattr(self, name)!r}. Valid: {', '.join(valid)}.")
 
     def augment(self) -> Augment:
         """The training augmentation: translate by up to `translate` pixels, flip (alternating or random)."""
-        return Augment(crop_padding=self.translate, padding_mode=self.padding_mode, flip=not self.alternating_flip,
-                       alternating_flip=self.alternating_flip)  # fmt: skip
+        return Augment(
+            crop_padding=self.translate,
+            padding_mode=self.padding_mode,
+            flip=not self.alternating_flip,
+            alternating_flip=self.alternating_flip,
+        )
 
     def but(self, **changes) -> FastRecipe:
         """A copy with some switches changed: `recipe.but(whiten=False)`."""
@@ -219,9 +227,21 @@ def along_length(data: Split) -> Split:
     return replace(data, mean=(mean,) * c, std=(math.sqrt(var),) * c)
 
 
-def train_fastnet(r: FastRecipe, train: Split, val: Split | None, test: Split, *, device, seed: int = 0,
-                  channels_last: bool = True, progress: bool = True, desc: str = "fastnet",
-                  mirror=mirror_logits, covariance=None, compile: bool = False) -> FastResult:  # fmt: skip
+def train_fastnet(
+    r: FastRecipe,
+    train: Split,
+    val: Split | None,
+    test: Split,
+    *,
+    device,
+    seed: int = 0,
+    channels_last: bool = True,
+    progress: bool = True,
+    desc: str = "fastnet",
+    mirror=mirror_logits,
+    covariance=None,
+    compile: bool = False,
+) -> FastResult:
     """Train a FastNet with recipe `r` on `train`; evaluate on `test` with and without TTA.
 
     val: evaluated after every epoch (the history's val columns); nothing is selected with it.
@@ -238,10 +258,21 @@ def train_fastnet(r: FastRecipe, train: Split, val: Split | None, test: Split, *
     if r.normalize == "length":
         train, test = along_length(train), along_length(test)
         val = along_length(val) if val is not None else None
-    loader = Loader(train, batch_size=r.batch_size, shuffle=True, augment=r.augment(), device=device, seed=seed,
-                    drop_last=True, channels_last=channels_last, per_epoch=True)  # fmt: skip
-    val_loader, test_loader = (Loader(s, batch_size=1000, device=device, channels_last=channels_last)
-                               if s is not None else None for s in (val, test))  # fmt: skip
+    loader = Loader(
+        train,
+        batch_size=r.batch_size,
+        shuffle=True,
+        augment=r.augment(),
+        device=device,
+        seed=seed,
+        drop_last=True,
+        channels_last=channels_last,
+        per_epoch=True,
+    )
+    val_loader, test_loader = (
+        Loader(s, batch_size=1000, device=device, channels_last=channels_last) if s is not None else None
+        for s in (val, test)
+    )
     if r.whiten:
         sample = loader.normalize(loader.images[:5000])  # (5000, C, H, W) float, as the model sees them
         init_whitening(model.whiten, sample, covariance=covariance)
@@ -257,12 +288,24 @@ def train_fastnet(r: FastRecipe, train: Split, val: Split | None, test: Split, *
             model.whiten.bias.requires_grad_(False)  # frozen from here on (SGD skips it: no gradient)
         lookahead(step)
 
-    scheduler = (Triangle(total, r.lr_peak, r.lr_start, r.lr_end) if r.schedule == "triangle"
-                 else (lambda step: 0.1 ** (step // (r.step_epochs * per_epoch))))  # fmt: skip
+    scheduler = (
+        Triangle(total, r.lr_peak, r.lr_start, r.lr_end)
+        if r.schedule == "triangle"
+        else (lambda step: 0.1 ** (step // (r.step_epochs * per_epoch)))
+    )
     net = torch.compile(model) if compile else model
-    history = fit(net, StepLimit(loader, total), val_loader, epochs=math.ceil(total / per_epoch), optimizer=opt,
-                  progress=progress, desc=desc, scheduler=scheduler, after_step=after_step,
-                  loss_fn=lambda logits, y: smoothed_loss(logits, y, r.label_smoothing))  # fmt: skip
+    history = fit(
+        net,
+        StepLimit(loader, total),
+        val_loader,
+        epochs=math.ceil(total / per_epoch),
+        optimizer=opt,
+        progress=progress,
+        desc=desc,
+        scheduler=scheduler,
+        after_step=after_step,
+        loss_fn=lambda logits, y: smoothed_loss(logits, y, r.label_smoothing),
+    )
     runtime.synchronize(device)
     train_seconds = time.perf_counter() - start
     with runtime.timed(device) as clock:
@@ -315,8 +358,13 @@ def tta_accuracy(model: nn.Module, loader: Loader, level: int, mirror=mirror_log
 # ---------------------------------------------------------------- lab 07: the ViT settings
 
 
-def uw_madison_jitter(x: torch.Tensor, generator: torch.Generator, degrees: float = 15.0,
-                      scale: tuple[float, float] = (0.9, 1.1), colour: float = 0.2) -> torch.Tensor:  # fmt: skip
+def uw_madison_jitter(
+    x: torch.Tensor,
+    generator: torch.Generator,
+    degrees: float = 15.0,
+    scale: tuple[float, float] = (0.9, 1.1),
+    colour: float = 0.2,
+) -> torch.Tensor:
     """Per image: a random rotation and scale, then brightness, contrast (and saturation on colour
     images) jitter, on a normalized batch (B, C, H, W). The UW-Madison report (§2) names
     these augmentations but not their strengths: the strengths here are ours."""
@@ -328,8 +376,9 @@ def uw_madison_jitter(x: torch.Tensor, generator: torch.Generator, degrees: floa
     angle, zoom = uniform(-degrees, degrees) * math.pi / 180, uniform(*scale)
     cos, sin, zero = torch.cos(angle) / zoom, torch.sin(angle) / zoom, torch.zeros(B, device=dev)
     theta = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)  # (B, 2, 3)
-    x = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), padding_mode="reflection",
-                      align_corners=False)  # fmt: skip
+    x = F.grid_sample(
+        x, F.affine_grid(theta, list(x.shape), align_corners=False), padding_mode="reflection", align_corners=False
+    )
     mean = x.mean((1, 2, 3), keepdim=True)  # (B, 1, 1, 1)
     contrast, brightness = uniform(1 - colour, 1 + colour), uniform(-colour, colour)
     x = (x - mean) * contrast.view(-1, 1, 1, 1) + mean + brightness.view(-1, 1, 1, 1)
@@ -357,8 +406,17 @@ class Augmented:
             yield self.fn(x, self.generator), y
 
 
-def train_vit(setting: dict, cfg, splits: tuple[Split, Split, Split], device, *, attn_layer=Attention,
-              mask_fn=window_mask, seed: int = 0, desc: str = "vit") -> tuple[nn.Module, History, dict]:  # fmt: skip
+def train_vit(
+    setting: dict,
+    cfg,
+    splits: tuple[Split, Split, Split],
+    device,
+    *,
+    attn_layer=Attention,
+    mask_fn=window_mask,
+    seed: int = 0,
+    desc: str = "vit",
+) -> tuple[nn.Module, History, dict]:
     """Train a ViT under one published setting; return the model, its history and its test metrics.
 
     setting: lr, weight_decay, schedule ("warmup_cosine" with `warmup` as a fraction of the steps, or
@@ -371,13 +429,24 @@ def train_vit(setting: dict, cfg, splits: tuple[Split, Split, Split], device, *,
     train, val, test = splits
     epochs, batch = setting.get("epochs", cfg.epochs), setting.get("batch_size", cfg.batch_size)
     augment = setting.get("augment", "none") == "uw_madison"
-    loader = Loader(train, batch_size=batch, shuffle=True, seed=seed, device=device,
-                    augment=Augment(crop_padding=4, flip=True) if augment else None)  # fmt: skip
+    loader = Loader(
+        train,
+        batch_size=batch,
+        shuffle=True,
+        seed=seed,
+        device=device,
+        augment=Augment(crop_padding=4, flip=True) if augment else None,
+    )
     train_loader = Augmented(loader, uw_madison_jitter, seed) if augment else loader
     val_loader, test_loader = (Loader(s, batch_size=1000, device=device) for s in (val, test))
     torch.manual_seed(seed)
-    model = ViT(len(train.classes), train.images.shape[1], **setting.get("model", cfg.model), attn_layer=attn_layer,
-                mask_fn=mask_fn).to(device)  # fmt: skip
+    model = ViT(
+        len(train.classes),
+        train.images.shape[1],
+        **setting.get("model", cfg.model),
+        attn_layer=attn_layer,
+        mask_fn=mask_fn,
+    ).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=setting["lr"], weight_decay=setting["weight_decay"])
     steps, per_epoch = epochs * len(loader), len(loader)
     if setting["schedule"] == "warmup_cosine":
@@ -386,8 +455,16 @@ def train_vit(setting: dict, cfg, splits: tuple[Split, Split, Split], device, *,
         scheduler = schedules.StepDecay(every=per_epoch, gamma=setting["gamma"])
     wd_epochs = setting.get("wd_warmup_epochs", 0)
     wd_schedule = schedules.Warmup(steps=wd_epochs * per_epoch) if wd_epochs else None
-    history = fit(model, train_loader, val_loader, epochs=epochs, optimizer=opt, scheduler=scheduler,
-                  wd_schedule=wd_schedule, desc=desc)  # fmt: skip
+    history = fit(
+        model,
+        train_loader,
+        val_loader,
+        epochs=epochs,
+        optimizer=opt,
+        scheduler=scheduler,
+        wd_schedule=wd_schedule,
+        desc=desc,
+    )
     metrics = evaluate(model, test_loader) if not history.diverged else {"top1": float("nan"), "top5": float("nan")}
     peak = max(row["peak_memory_mib"] for row in history.rows) if device.type == "cuda" and history.rows else math.nan
     return model, history, {**metrics, "peak_mib": peak}

@@ -49,8 +49,9 @@ def machine_line(ref: dict) -> str:
     return f"{m.get('cores', '?')}-core {m.get('cpu', 'CPU')}, {m.get('threads', '?')} thread(s)"
 
 
-def reference_curves(lab: str, dataset: str, key: str = "val_top1", profiles=("quick", "full"),
-                     root: Path = REFERENCE_DIR) -> list[tuple[str, str, list[tuple[list, list]]]]:  # fmt: skip
+def reference_curves(
+    lab: str, dataset: str, key: str = "val_top1", profiles=("quick", "full"), root: Path = REFERENCE_DIR
+) -> list[tuple[str, str, list[tuple[list, list]]]]:
     """[(profile, label, [(epochs, values) per seed])] of the references of `lab` on `dataset`.
 
     label names the profile, dataset, seeds and machine, e.g. `quick, fashion-mnist, 3 seeds (2-core ...)`."""
@@ -68,9 +69,17 @@ def reference_curves(lab: str, dataset: str, key: str = "val_top1", profiles=("q
     return found
 
 
-def plot_over_references(history, lab: str, dataset: str, key: str = "val_top1", profiles=("quick", "full"),
-                         label: str = "your run", ax=None, title: str | None = None,
-                         root: Path = REFERENCE_DIR):  # fmt: skip
+def plot_over_references(
+    history,
+    lab: str,
+    dataset: str,
+    key: str = "val_top1",
+    profiles=("quick", "full"),
+    label: str = "your run",
+    ax=None,
+    title: str | None = None,
+    root: Path = REFERENCE_DIR,
+):
     """`key` per epoch of your run (a `History`), drawn over the reference runs of the same lab and
     dataset, one line style per profile (quick dashed, full solid), labelled by profile, dataset,
     seeds and machine. With no reference on this machine it draws your run alone and says so."""
@@ -80,8 +89,15 @@ def plot_over_references(history, lab: str, dataset: str, key: str = "val_top1",
     curves = reference_curves(lab, dataset, key, profiles, root)
     for n, (profile, text, runs) in enumerate(curves):
         for i, (epochs, values) in enumerate(runs):
-            ax.plot(epochs, [math.nan if v is None else v for v in values], PROFILE_STYLE.get(profile, "-"),
-                    color=f"C{n + 1}", alpha=0.6, linewidth=1, label=text if i == 0 else None)  # fmt: skip
+            ax.plot(
+                epochs,
+                [math.nan if v is None else v for v in values],
+                PROFILE_STYLE.get(profile, "-"),
+                color=f"C{n + 1}",
+                alpha=0.6,
+                linewidth=1,
+                label=text if i == 0 else None,
+            )
     ax.plot(history["epoch"], history[key], "-o", color="C0", markersize=3, linewidth=2, label=label)
     where = "" if curves else " (no reference runs of this lab and dataset here)"
     ax.set(xlabel="epoch", ylabel=key.replace("_", " "), title=(title or f"{lab}: {key.replace('_', ' ')}") + where)

@@ -18,14 +18,36 @@ from helpers.config import LabConfig
 from helpers.errors import LabError
 from helpers.models.simple import count_parameters
 
-SCHEMA = ("lab", "profile", "dataset", "seed", "metrics", "epochs", "seconds_per_epoch", "train_seconds",
-          "total_seconds", "params", "peak_memory_mib", "device", "versions", "config", "history",
-          "status")  # fmt: skip
+SCHEMA = (
+    "lab",
+    "profile",
+    "dataset",
+    "seed",
+    "metrics",
+    "epochs",
+    "seconds_per_epoch",
+    "train_seconds",
+    "total_seconds",
+    "params",
+    "peak_memory_mib",
+    "device",
+    "versions",
+    "config",
+    "history",
+    "status",
+)
 
 
-def record(cfg: LabConfig, *, metrics: dict[str, float], model: torch.nn.Module | None = None,
-           history=None, train_seconds: float | None = None, device: torch.device | None = None,
-           extra: dict | None = None) -> Path:  # fmt: skip
+def record(
+    cfg: LabConfig,
+    *,
+    metrics: dict[str, float],
+    model: torch.nn.Module | None = None,
+    history=None,
+    train_seconds: float | None = None,
+    device: torch.device | None = None,
+    extra: dict | None = None,
+) -> Path:
     """Write this lab's results to `<cfg.results_dir>/<cfg.lab>.json` and return the path.
 
     metrics: fractions, e.g. {"val_top1": 0.87, "test_top1": 0.86}; `val_top1` is required.
@@ -75,8 +97,14 @@ def save_weights(cfg: LabConfig, model: torch.nn.Module, builder: str, **kwargs)
     if builder not in builders():
         raise LabError(f"save_weights: unknown builder {builder!r}. Valid: {', '.join(builders())}.")
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
-    payload = {"builder": builder, "kwargs": kwargs, "lab": cfg.lab, "dataset": cfg.dataset,
-               "profile": cfg.profile, "model": state}  # fmt: skip
+    payload = {
+        "builder": builder,
+        "kwargs": kwargs,
+        "lab": cfg.lab,
+        "dataset": cfg.dataset,
+        "profile": cfg.profile,
+        "model": state,
+    }
     path = Path(cfg.results_dir) / "weights" / f"{cfg.lab}.pt"
     return runtime.atomic_write(path, lambda tmp: torch.save(payload, tmp))
 

@@ -109,15 +109,26 @@ def build(
         from helpers.models.vit import ViT
 
         dim = params.get("dim", 64)
-        model = ViT(num_classes=num_classes, in_channels=in_channels, dim=dim, depth=params.get("depth", 4),
-                    num_heads=2, patch_size=8, window_size=2).to(device)  # fmt: skip
+        model = ViT(
+            num_classes=num_classes,
+            in_channels=in_channels,
+            dim=dim,
+            depth=params.get("depth", 4),
+            num_heads=2,
+            patch_size=8,
+            window_size=2,
+        ).to(device)
         opt = torch.optim.AdamW(model.parameters(), lr=params["lr"], weight_decay=params.get("weight_decay", 0.05))
         return model, opt
     from helpers.models.simple import SimpleNN
 
     model = SimpleNN(num_classes=num_classes, in_channels=in_channels).to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=params["lr"], momentum=params.get("momentum", 0.9),
-                          weight_decay=params.get("weight_decay", 0.0))  # fmt: skip
+    opt = torch.optim.SGD(
+        model.parameters(),
+        lr=params["lr"],
+        momentum=params.get("momentum", 0.9),
+        weight_decay=params.get("weight_decay", 0.0),
+    )
     return model, opt
 
 
@@ -140,8 +151,13 @@ def objective(lab: str, cfg, device, suggest_fn: Callable | None = None, space: 
         params = suggest_fn(trial)
         torch.manual_seed(cfg.seed + trial.number)
         model, opt = build(lab, params, ds.shape[0], len(ds.train.classes), device)
-        train = Loader(train_set, batch_size=int(params.get("batch_size", cfg.batch_size)), shuffle=True,
-                       device=device, seed=cfg.seed + trial.number)  # fmt: skip
+        train = Loader(
+            train_set,
+            batch_size=int(params.get("batch_size", cfg.batch_size)),
+            shuffle=True,
+            device=device,
+            seed=cfg.seed + trial.number,
+        )
         best = 0.0
         for epoch in range(cfg.epochs):
             history = fit(model, train, val, epochs=1, optimizer=opt, progress=False)
@@ -175,9 +191,12 @@ def _storage(url: str) -> optuna.storages.RDBStorage:
     engine = {"connect_args": {"connect_timeout": 5}} if url.startswith("postgresql") else {}
     try:
         return optuna.storages.RDBStorage(
-            url, engine_kwargs=engine, heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS,
+            url,
+            engine_kwargs=engine,
+            heartbeat_interval=HEARTBEAT_SECONDS,
+            grace_period=GRACE_SECONDS,
             heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=3),
-        )  # fmt: skip
+        )
     except ModuleNotFoundError as err:
         raise LabError(
             f"The storage {url.split(':')[0]!r} needs the Python package {err.name!r}: pip install it."
@@ -197,8 +216,9 @@ def _safe(url: str) -> str:
     return (head.rsplit(":", 1)[0] + ":***@" + tail) if sep and head.count(":") >= 2 else url
 
 
-def open_study(lab: str, storage: str, name: str | None = None, sampler: str = "tpe", seed: int = 0,
-               space: dict | None = None) -> optuna.Study:  # fmt: skip
+def open_study(
+    lab: str, storage: str, name: str | None = None, sampler: str = "tpe", seed: int = 0, space: dict | None = None
+) -> optuna.Study:
     """Create the study, or load it to continue; a LabError if it belongs to another lab or space.
 
     A study is never deleted or overwritten: rerunning adds trials to it.
@@ -211,20 +231,28 @@ def open_study(lab: str, storage: str, name: str | None = None, sampler: str = "
     name = name or f"{lab}-{sampler}"
     described = json.dumps({k: asdict(v) for k, v in space.items()}, sort_keys=True, default=list)
     study = optuna.create_study(
-        study_name=name, storage=_storage(storage), direction="maximize", load_if_exists=True,
-        sampler=samplers[sampler](seed=seed), pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
-    )  # fmt: skip
+        study_name=name,
+        storage=_storage(storage),
+        direction="maximize",
+        load_if_exists=True,
+        sampler=samplers[sampler](seed=seed),
+        pruner=optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1),
+    )
     attrs = study.user_attrs
     if not attrs:
         study.set_user_attr("lab", lab)
         study.set_user_attr("space", described)
         study.set_user_attr("sampler", sampler)
     elif attrs.get("lab") != lab:
-        raise LabError(f"Study {name!r} in {_safe(storage)} was created for lab {attrs.get('lab')!r}, not {lab!r}; "
-                       "pick another --study name.")  # fmt: skip
+        raise LabError(
+            f"Study {name!r} in {_safe(storage)} was created for lab {attrs.get('lab')!r}, not {lab!r}; "
+            "pick another --study name."
+        )
     elif attrs.get("space") != described:
-        raise LabError(f"Study {name!r} was created with another search space; its trials would not compare. "
-                       "Pick another --study name.")  # fmt: skip
+        raise LabError(
+            f"Study {name!r} was created with another search space; its trials would not compare. "
+            "Pick another --study name."
+        )
     return study
 
 
@@ -248,8 +276,10 @@ def optimize(study: optuna.Study, objective_fn: Callable, trials: int, desc: str
     def show(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         bar.n = min(trials, finished(study))
         pruned = len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.PRUNED,)))
-        best = max((t.value for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))),
-                   default=float("nan"))  # fmt: skip
+        best = max(
+            (t.value for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))),
+            default=float("nan"),
+        )
         bar.set_postfix(best=f"{best:.4f}", pruned=pruned)
 
     try:
@@ -269,8 +299,17 @@ def _worker(lab: str, storage: str, name: str, sampler: str, trials: int, profil
     optimize(study, objective(lab, cfg, device), trials)
 
 
-def sweep(lab: str, storage: str, trials: int, workers: int = 1, *, name: str | None = None, sampler: str = "tpe",
-          profile: str = "auto", seed: int = 0) -> optuna.Study:  # fmt: skip
+def sweep(
+    lab: str,
+    storage: str,
+    trials: int,
+    workers: int = 1,
+    *,
+    name: str | None = None,
+    sampler: str = "tpe",
+    profile: str = "auto",
+    seed: int = 0,
+) -> optuna.Study:
     """`workers` processes on this machine run one study to `trials` finished trials.
 
     The same call on other machines, with the same storage and name, joins the same study.
@@ -308,8 +347,13 @@ def summary(study: optuna.Study) -> dict:
         counts[t.state.name.lower()] = counts.get(t.state.name.lower(), 0) + 1
     done = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
     best = max(done, key=lambda t: t.value) if done else None
-    return {"study": study.study_name, "lab": study.user_attrs.get("lab"), "trials": counts,
-            "best_value": best.value if best else None, "best_params": best.params if best else None}  # fmt: skip
+    return {
+        "study": study.study_name,
+        "lab": study.user_attrs.get("lab"),
+        "trials": counts,
+        "best_value": best.value if best else None,
+        "best_params": best.params if best else None,
+    }
 
 
 # ---------------------------------------------------------------- plots
@@ -357,13 +401,18 @@ def plot_importance_and_coordinates(study: optuna.Study):
     values = [t.value for t in done]
     cmap, vmin, vmax = plt.get_cmap("viridis"), min(values, default=0), max(values, default=1)
     for k in np.argsort(values):
-        right.plot(range(len(names)), [c[k] for c in columns], color=cmap((values[k] - vmin) / ((vmax - vmin) or 1)),
-                   alpha=0.8)  # fmt: skip
+        right.plot(
+            range(len(names)), [c[k] for c in columns], color=cmap((values[k] - vmin) / ((vmax - vmin) or 1)), alpha=0.8
+        )
     right.set_xticks(
         range(len(names)), [f"{n}\n({'log' if getattr(space[n], 'log', False) else 'lin'})" for n in names]
     )
-    right.set(title="trials across the settings (colour: val top-1)", xlabel="setting (axis: its search range)",
-              ylabel="low → high", yticks=[])  # fmt: skip
+    right.set(
+        title="trials across the settings (colour: val top-1)",
+        xlabel="setting (axis: its search range)",
+        ylabel="low → high",
+        yticks=[],
+    )
     fig.colorbar(plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(vmin, vmax)), ax=right, label="val top-1")
     fig.tight_layout()
     return fig

@@ -32,8 +32,9 @@ class TensorBoard:
         step = int(row.get("epoch", 0))
         for key, value in row.items():
             if key != "epoch" and isinstance(value, (int, float)) and math.isfinite(value):
-                self.writer.add_scalar(key.replace("_", "/", 1) if key.startswith(("train_", "val_")) else key,
-                                       value, step)  # fmt: skip
+                self.writer.add_scalar(
+                    key.replace("_", "/", 1) if key.startswith(("train_", "val_")) else key, value, step
+                )
         self.writer.flush()
 
     def close(self) -> None:

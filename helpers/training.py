@@ -83,9 +83,15 @@ def summary(histories: dict, test: dict | None = None):
     rows = []
     for name, h in histories.items():
         last = h.last()
-        row = {"run": str(name), "status": h.status, "epochs": len(h),
-               "best_val_top1": h.best().get("val_top1", math.nan), "val_top1": last.get("val_top1", math.nan),
-               "train_top1": last.get("train_top1", math.nan), "seconds": sum(h["seconds"])}  # fmt: skip
+        row = {
+            "run": str(name),
+            "status": h.status,
+            "epochs": len(h),
+            "best_val_top1": h.best().get("val_top1", math.nan),
+            "val_top1": last.get("val_top1", math.nan),
+            "train_top1": last.get("train_top1", math.nan),
+            "seconds": sum(h["seconds"]),
+        }
         if test and name in test:
             row["test_top1"] = test[name]["top1"]
         rows.append(row)
@@ -169,10 +175,27 @@ class Tally:
         return sum(v * n for v, n in zip(losses, self.sizes, strict=True)) / seen, [ranks[0], sum(ranks)]
 
 
-def fit(model: nn.Module, train, val=None, *, epochs: int, optimizer: torch.optim.Optimizer, scheduler=None,
-        wd_schedule=None, loss_fn=None, penalty=None, checkpoint_dir: str | Path | None = None, amp: bool | None = None,
-        explode: float = 10.0, after_step=None, progress: bool = True, desc: str = "train",
-        extra_eval: dict | None = None, check_every: int = 50, logger=None) -> History:  # fmt: skip
+def fit(
+    model: nn.Module,
+    train,
+    val=None,
+    *,
+    epochs: int,
+    optimizer: torch.optim.Optimizer,
+    scheduler=None,
+    wd_schedule=None,
+    loss_fn=None,
+    penalty=None,
+    checkpoint_dir: str | Path | None = None,
+    amp: bool | None = None,
+    explode: float = 10.0,
+    after_step=None,
+    progress: bool = True,
+    desc: str = "train",
+    extra_eval: dict | None = None,
+    check_every: int = 50,
+    logger=None,
+) -> History:
     """Train `model` for `epochs` passes over `train`, evaluating on `val` after each (lab 01).
 
     scheduler: a per-step multiplier of each group's initial lr (see helpers.schedules), or a

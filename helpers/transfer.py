@@ -50,9 +50,11 @@ def load_checkpoint(url: str, *, hub_dir: str | Path | None = None, download: bo
     folder = checkpoints_dir(hub_dir)
     path = folder / name
     checksum = f"its SHA-256 begins with {prefix}" if prefix else "no checksum in its name"
-    where = (f"Put the file {name} ({checksum}) in {folder} (torch hub's checkpoints folder; set $TORCH_HOME "
-             f"to move it), e.g. download {url} on a machine with internet and copy it there. "
-             "The lab does not fall back to random weights.")  # fmt: skip
+    where = (
+        f"Put the file {name} ({checksum}) in {folder} (torch hub's checkpoints folder; set $TORCH_HOME "
+        f"to move it), e.g. download {url} on a machine with internet and copy it there. "
+        "The lab does not fall back to random weights."
+    )
     if download is None:
         download = os.environ.get("LABS_OFFLINE", "") in ("", "0")
     if not path.exists():
@@ -71,8 +73,9 @@ def load_checkpoint(url: str, *, hub_dir: str | Path | None = None, download: bo
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
-def resnet18(num_classes: int = 10, in_channels: int = 3, *, pretrained: bool = True, hub_dir=None,
-             download: bool | None = None) -> nn.Module:  # fmt: skip
+def resnet18(
+    num_classes: int = 10, in_channels: int = 3, *, pretrained: bool = True, hub_dir=None, download: bool | None = None
+) -> nn.Module:
     """torchvision's ResNet18 with its ImageNet weights (IMAGENET1K_V1) and a new `fc` for `num_classes`.
 
     pretrained=False: the same network from random initialization (lab 11's "from scratch").

@@ -100,9 +100,11 @@ def write_cifar10_raw(root: Path, per_batch: int = 20, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     written = {}
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        d = {b"data": rng.integers(0, 256, (per_batch, 3072)).astype(np.uint8),
-             b"labels": list(rng.integers(0, 10, per_batch).tolist()),
-             b"batch_label": name.encode()}  # fmt: skip
+        d = {
+            b"data": rng.integers(0, 256, (per_batch, 3072)).astype(np.uint8),
+            b"labels": list(rng.integers(0, 10, per_batch).tolist()),
+            b"batch_label": name.encode(),
+        }
         with open(folder / name, "wb") as f:
             pickle.dump(d, f)
         written[name] = d
@@ -111,8 +113,9 @@ def write_cifar10_raw(root: Path, per_batch: int = 20, seed: int = 0) -> dict:
     return written
 
 
-def write_image_folder(root: Path, classes=("cat", "dog", "ship"), per_class: int = 4, size: int = 32,
-                       suffix: str = ".png") -> Path:  # fmt: skip
+def write_image_folder(
+    root: Path, classes=("cat", "dog", "ship"), per_class: int = 4, size: int = 32, suffix: str = ".png"
+) -> Path:
     """root/train/<class>/*.png and root/test/<class>/*.png; pixel value encodes the class."""
     from PIL import Image
 

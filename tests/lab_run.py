@@ -28,8 +28,19 @@ def _smoke_run(*labs: str) -> tuple[Path, subprocess.CompletedProcess]:
     """
     out = Path(tempfile.mkdtemp(prefix="labs-smoke-"))
     atexit.register(shutil.rmtree, out, True)
-    cmd = [sys.executable, "-m", "helpers", "run", *labs, "--profile", "smoke", "-p", "device=cpu-strict",
-           "--out", str(out)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "helpers",
+        "run",
+        *labs,
+        "--profile",
+        "smoke",
+        "-p",
+        "device=cpu-strict",
+        "--out",
+        str(out),
+    ]
     return out, subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
 
 

@@ -56,8 +56,9 @@ def test_fastnet_vs_airbench_needs_airbench(tmp_path):
 def test_fastnet_compile_needs_a_steady_state_epoch():
     """The compiled run's first epoch is its compilation: one epoch would leave no steady state to compare.
     (The benchmark itself is not run here: Inductor builds its C++ kernels for minutes on a small CPU.)"""
-    proc = subprocess.run([sys.executable, "benchmarks/fastnet_compile.py", "--epochs", "1"], cwd=REPO,
-                          capture_output=True, text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "benchmarks/fastnet_compile.py", "--epochs", "1"], cwd=REPO, capture_output=True, text=True
+    )
     assert proc.returncode == 2 and "--epochs must be at least 2" in proc.stderr
 
 

@@ -97,8 +97,9 @@ def test_fit_early_stopping_stops_and_restores_the_best_weights(tmp_path):
     train, val = Batches([(x[:30], y[:30])]), Batches([(x[30:], y[30:])])
     model = nn.Linear(4, 3)
     opt = torch.optim.SGD(model.parameters(), lr=0.5)
-    hist, info = fit_early_stopping(model, train, val, max_epochs=30, patience=2, checkpoint_dir=tmp_path / "ck",
-                                    optimizer=opt, verbose=False)  # fmt: skip
+    hist, info = fit_early_stopping(
+        model, train, val, max_epochs=30, patience=2, checkpoint_dir=tmp_path / "ck", optimizer=opt, verbose=False
+    )
     assert info["best_epoch"] == hist.best()["epoch"]
     assert info["stopped_epoch"] == len(hist)
     if info["early_stopped"]:
@@ -146,10 +147,13 @@ def test_saved_models_rebuild_what_labs_06_to_08_save_and_skip_the_rest(tmp_path
     torch.manual_seed(0)
     made = {
         "06_resnet20": (resnet20(num_classes=10, in_channels=1, shortcut="A"), "resnet20", {"shortcut": "A"}),
-        "07_vit": (ViT(10, 1, patch_size=8, dim=16, depth=1, num_heads=2), "ViT",
-                   {"patch_size": 8, "dim": 16, "depth": 1, "num_heads": 2}),
+        "07_vit": (
+            ViT(10, 1, patch_size=8, dim=16, depth=1, num_heads=2),
+            "ViT",
+            {"patch_size": 8, "dim": 16, "depth": 1, "num_heads": 2},
+        ),
         "08_fast_cifar": (FastNet(10, 1, widths=(8, 16, 16)), "FastNet", {"widths": [8, 16, 16]}),
-    }  # fmt: skip
+    }
     for lab, (model, builder, kwargs) in made.items():
         model.train()(torch.randn(8, 1, 32, 32))  # move the BatchNorm statistics off their defaults
         cfg = LabConfig(lab=lab, profile="quick", dataset="fashion-mnist", results_dir=tmp_path)

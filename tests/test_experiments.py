@@ -15,9 +15,16 @@ def test_over_seeds_seeds_each_run_and_skips_none():
 
 
 def test_seed_table_and_differs_follow_the_ranges():
-    rows = [{"setting": s, "seed": i, "acc": v} for s, vals in
-            {"base": [0.80, 0.82, 0.81], "close": [0.815, 0.83, 0.84], "far": [0.86, 0.87, 0.85],
-             "one seed": [0.99]}.items() for i, v in enumerate(vals)]  # fmt: skip
+    rows = [
+        {"setting": s, "seed": i, "acc": v}
+        for s, vals in {
+            "base": [0.80, 0.82, 0.81],
+            "close": [0.815, 0.83, 0.84],
+            "far": [0.86, 0.87, 0.85],
+            "one seed": [0.99],
+        }.items()
+        for i, v in enumerate(vals)
+    ]
     table = seed_table(rows, "acc")
     assert list(table.index) == ["base", "close", "far", "one seed"], "first-seen order"
     assert table.loc["base", "mean"] == pytest.approx(0.81) and table.loc["base", "spread"] == pytest.approx(0.01)

@@ -36,9 +36,16 @@ def history(n=4, seed=0):
     rows = []
     for e in range(n):
         r = torch.rand(4, generator=g).tolist()
-        rows.append({"epoch": e, "train_loss": 2 - e * 0.3 + r[0], "val_loss": 2 - e * 0.2 + r[1],
-                     "train_top1": 0.3 + 0.1 * e, "val_top1": 0.25 + 0.1 * e + 0.01 * r[2],
-                     "lr": 0.1 * 0.5**e})  # fmt: skip
+        rows.append(
+            {
+                "epoch": e,
+                "train_loss": 2 - e * 0.3 + r[0],
+                "val_loss": 2 - e * 0.2 + r[1],
+                "train_top1": 0.3 + 0.1 * e,
+                "val_top1": 0.25 + 0.1 * e + 0.01 * r[2],
+                "lr": 0.1 * 0.5**e,
+            }
+        )
     return History(rows=rows)
 
 
@@ -50,8 +57,9 @@ def probs_and_labels(n=200):
 
 
 def seed_rows():
-    return [{"setting": s, "seed": k, "val_top1": 0.5 + 0.1 * i + 0.01 * k}
-            for i, s in enumerate("abc") for k in range(3)]  # fmt: skip
+    return [
+        {"setting": s, "seed": k, "val_top1": 0.5 + 0.1 * i + 0.01 * k} for i, s in enumerate("abc") for k in range(3)
+    ]
 
 
 def attention(blocks=3, heads=2, n=16, images=2):

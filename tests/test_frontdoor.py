@@ -18,8 +18,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 def test_nothing_the_front_door_makes_is_stale():
     """student/, every lab's install cell and time line, and the README's table match labs/ and catalog.py."""
-    proc = subprocess.run([sys.executable, "-m", "helpers", "frontdoor", "--check"], cwd=REPO, capture_output=True,
-                          text=True)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "helpers", "frontdoor", "--check"], cwd=REPO, capture_output=True, text=True
+    )
     assert proc.returncode == 0, f"stale (run `make student`):\n{proc.stdout}{proc.stderr}"
 
 

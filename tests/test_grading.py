@@ -143,14 +143,24 @@ def test_grade_reproduce_reruns_each_notebook(tmp_path):
     lab.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
     params = nbformat.v4.new_code_cell("seed = 0\nresults_dir = None")
     params.metadata["tags"] = ["parameters"]
-    lab.cells = [params] + [nbformat.v4.new_code_cell(s) for s in (
-        "import random\nrandom.seed(seed)\n### BEGIN SOLUTION\nx = random.random()\n### END SOLUTION",
-        "# NBVAL_CHECK_OUTPUT\nprint(f'x = {x:.6f}')", "assert 0 <= x < 1, 'x is a fraction'")]  # fmt: skip
+    lab.cells = [params] + [
+        nbformat.v4.new_code_cell(s)
+        for s in (
+            "import random\nrandom.seed(seed)\n### BEGIN SOLUTION\nx = random.random()\n### END SOLUTION",
+            "# NBVAL_CHECK_OUTPUT\nprint(f'x = {x:.6f}')",
+            "assert 0 <= x < 1, 'x is a fraction'",
+        )
+    ]
     nbformat.write(lab, labs / "01_tiny.ipynb")
     for student in ("honest", "forger"):
         (tmp_path / "subs" / student).mkdir(parents=True)
-        papermill.execute_notebook(str(labs / "01_tiny.ipynb"), str(tmp_path / "subs" / student / "01_tiny.ipynb"),
-                                   parameters={"seed": 3}, kernel_name="python3", progress_bar=False)  # fmt: skip
+        papermill.execute_notebook(
+            str(labs / "01_tiny.ipynb"),
+            str(tmp_path / "subs" / student / "01_tiny.ipynb"),
+            parameters={"seed": 3},
+            kernel_name="python3",
+            progress_bar=False,
+        )
     forged = nbformat.read(tmp_path / "subs" / "forger" / "01_tiny.ipynb", as_version=4)
     forged.cells[3].outputs[0].text = "x = 0.999999\n"
     nbformat.write(forged, tmp_path / "subs" / "forger" / "01_tiny.ipynb")

@@ -26,9 +26,23 @@ STATUSES = {"graded", "unknown lab", "corrupt", "not a notebook", "no notebooks"
 
 odd_text = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["", "\x00", "\ud800", "\u202e=cmd|' /C calc'!A0", "=HYPERLINK(\"x\")", "<script>x</script>",
-                     "\r\n\t", "🙂" * 50, "x" * 100_000, "NaN", "### BEGIN SOLUTION", "results written to a.json"]),
-)  # fmt: skip
+    st.sampled_from(
+        [
+            "",
+            "\x00",
+            "\ud800",
+            "\u202e=cmd|' /C calc'!A0",
+            '=HYPERLINK("x")',
+            "<script>x</script>",
+            "\r\n\t",
+            "🙂" * 50,
+            "x" * 100_000,
+            "NaN",
+            "### BEGIN SOLUTION",
+            "results written to a.json",
+        ]
+    ),
+)
 scalars = st.one_of(
     st.none(),
     st.booleans(),
@@ -37,8 +51,9 @@ scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     odd_text,
 )
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(odd_text, inner, max_size=3),
-                      max_leaves=6)  # fmt: skip
+values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(odd_text, inner, max_size=3), max_leaves=6
+)
 
 
 def locations(tree, path=()):

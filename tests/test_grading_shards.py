@@ -110,11 +110,16 @@ def test_merge_refuses_a_missing_or_repeated_shard(graded):
     assert "Traceback" not in proc.stderr
 
 
-@pytest.mark.parametrize("change, says", [
-    (lambda m: m["listing"].append("late/01_sanity_checks.ipynb"),  # graded after a late submission arrived
-     "late/01_sanity_checks.ipynb is in one listing and not the other"),
-    (lambda m: m.update(shard="2/3"), "different numbers of shards"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "change, says",
+    [
+        (
+            lambda m: m["listing"].append("late/01_sanity_checks.ipynb"),  # graded after a late submission arrived
+            "late/01_sanity_checks.ipynb is in one listing and not the other",
+        ),
+        (lambda m: m.update(shard="2/3"), "different numbers of shards"),
+    ],
+)
 def test_merge_refuses_shards_of_another_folder_or_split(graded, tmp_path, change, says):
     root, _ = graded
     for i in (1, 2):
@@ -128,8 +133,13 @@ def test_merge_refuses_shards_of_another_folder_or_split(graded, tmp_path, chang
     assert proc.returncode == 2 and says in proc.stderr and not (tmp_path / "merged").exists()
 
 
-BAD_SPECS = [("0/2", "I is one of 1..2"), ("3/2", "I is one of 1..2"), ("1/0", "N must be at least 1"),
-             ("x", "takes I/N"), ("1-2", "takes I/N")]  # fmt: skip
+BAD_SPECS = [
+    ("0/2", "I is one of 1..2"),
+    ("3/2", "I is one of 1..2"),
+    ("1/0", "N must be at least 1"),
+    ("x", "takes I/N"),
+    ("1-2", "takes I/N"),
+]
 
 
 @pytest.mark.parametrize("spec, says", BAD_SPECS)

@@ -77,8 +77,12 @@ def test_wheel_runs_lab01_outside_the_repository_with_read_only_data(tmp_path, w
 
     where = run([str(python), "-c", "import helpers; print(helpers.__file__)"], cwd=course, env=env).stdout
     assert where.startswith(str(env_dir)), f"helpers came from {where}, not the installed wheel"
-    proc = run([str(env_dir / "bin" / "labs"), "run", "01", "--profile", "smoke", "--out", "executed"], cwd=course,
-               env=env, timeout=900)  # fmt: skip
+    proc = run(
+        [str(env_dir / "bin" / "labs"), "run", "01", "--profile", "smoke", "--out", "executed"],
+        cwd=course,
+        env=env,
+        timeout=900,
+    )
     assert any(line.split()[:2] == ["01_sanity_checks", "ok"] for line in proc.stdout.splitlines()), proc.stdout
     result = json.loads((course / "executed" / "01_sanity_checks.json").read_text())
     assert result["metrics"]["val_top1"] > 0.5, "10 classes: chance is 0.10"

@@ -206,8 +206,17 @@ def test_vit_takes_its_mask_function_as_an_argument():
 
 def test_tu_wien_vit_has_the_reports_shape():
     """The TU Wien report: patch 2, embed 32, 4 layers, 20 heads of 16, MLP 1024, head MLP 1024, dropout 0.25."""
-    model = ViT(patch_size=2, dim=32, depth=4, num_heads=20, head_dim=16, mlp_hidden=1024, head_hidden=1024,
-                drop=0.25, block_kinds=["global"] * 4)  # fmt: skip
+    model = ViT(
+        patch_size=2,
+        dim=32,
+        depth=4,
+        num_heads=20,
+        head_dim=16,
+        mlp_hidden=1024,
+        head_hidden=1024,
+        drop=0.25,
+        block_kinds=["global"] * 4,
+    )
     attn = model.blocks[0].attn
     assert model.pos_embed.shape == (1, 256, 32)
     assert attn.qkv.out_features == 3 * 20 * 16 and attn.proj.in_features == 320
@@ -413,8 +422,10 @@ def test_fastnet_compile_trains_through_the_compiled_model(fmnist, monkeypatch):
     torch._dynamo.reset()
     train, test = fmnist.train.subset(torch.arange(2048)), fmnist.test.subset(torch.arange(500))
     recipe = FastRecipe(epochs=3, batch_size=256, widths=(8, 16, 16), tta_level=0)
-    runs = [train_fastnet(recipe, train, None, test, device=torch.device("cpu"), progress=False, compile=c)
-            for c in (False, True)]  # fmt: skip
+    runs = [
+        train_fastnet(recipe, train, None, test, device=torch.device("cpu"), progress=False, compile=c)
+        for c in (False, True)
+    ]
     assert len(compiled) == 1 and compiled[0] is runs[1].model  # the lab's model, not a copy
     assert runs[1].history["train_loss"] == pytest.approx(runs[0].history["train_loss"], rel=1e-4)
     assert abs(runs[1].test_top1 - runs[0].test_top1) <= 0.004  # two images in 500
@@ -453,8 +464,13 @@ def test_normalization_along_the_length_uses_one_mean_and_std():
 
     images = torch.randint(0, 256, (50, 3, 8, 8), dtype=torch.uint8)
     x = images.double() / 255
-    split = Split(images, torch.zeros(50, dtype=torch.long), ["a"], tuple(x.mean((0, 2, 3)).tolist()),
-                  tuple(x.std((0, 2, 3), correction=0).tolist()))  # fmt: skip
+    split = Split(
+        images,
+        torch.zeros(50, dtype=torch.long),
+        ["a"],
+        tuple(x.mean((0, 2, 3)).tolist()),
+        tuple(x.std((0, 2, 3), correction=0).tolist()),
+    )
     flat = along_length(split)
     assert len(set(flat.mean)) == 1 and flat.mean[0] == pytest.approx(x.mean().item())
     assert flat.std[0] == pytest.approx(x.std(correction=0).item(), rel=1e-6)

@@ -71,8 +71,7 @@ def env(tmp_path, monkeypatch):
     # nbgrader runs `alembic` (its database migrations) from PATH, here and in its commands
     monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("LABS_")}
-    env.update(LABS_PROFILE="smoke", LABS_RESULTS_DIR=str(tmp_path / "results"), LABS_HEADLESS="1",
-               MPLBACKEND="Agg")  # fmt: skip
+    env.update(LABS_PROFILE="smoke", LABS_RESULTS_DIR=str(tmp_path / "results"), LABS_HEADLESS="1", MPLBACKEND="Agg")
     return env
 
 

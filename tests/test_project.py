@@ -12,8 +12,21 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "labs").glob("*.ipynb")) + sorted((REPO / "notebooks").glob("*.ipynb"))
-REQUIRED = ["torch", "torchvision", "jupyterlab", "ipykernel", "papermill", "nbval", "matplotlib", "seaborn",
-            "ipywidgets", "tqdm", "scikit-learn", "pytest", "ruff"]  # fmt: skip
+REQUIRED = [
+    "torch",
+    "torchvision",
+    "jupyterlab",
+    "ipykernel",
+    "papermill",
+    "nbval",
+    "matplotlib",
+    "seaborn",
+    "ipywidgets",
+    "tqdm",
+    "scikit-learn",
+    "pytest",
+    "ruff",
+]
 
 
 def pins() -> dict[str, str]:
@@ -117,3 +130,26 @@ def test_make_help_lists_every_target():
     targets = re.search(r"^\.PHONY:(.*)$", text, re.M).group(1).split()
     helped = set(re.findall(r"^## make ([\w-]+)", text, re.M))
     assert set(targets) - {"help", "format"} <= helped, "every target gets a `## make TARGET  what it does` line"
+
+
+def test_the_formatter_decides_the_layout():
+    """One formatting policy: ruff format at line length 120, with no `fmt: skip` fighting it."""
+    skips = subprocess.run(
+        [
+            "git",
+            "grep",
+            "-n",
+            "fmt: skip",
+            "--",
+            "helpers",
+            "tests",
+            "benchmarks",
+            "labs",
+            "notebooks",
+            ":!tests/test_project.py",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
+    assert len(skips) <= 10 and all("fmt: skip (" in line for line in skips), "\n".join(skips)

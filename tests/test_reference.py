@@ -147,8 +147,19 @@ def test_a_planted_recipe_change_fails_the_comparison(tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     out = tmp_path / "run"
-    cmd = [sys.executable, "-m", "helpers", "run", "03", "--profile", "smoke", "-p", "device=cpu-strict",
-           "--out", str(out)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "helpers",
+        "run",
+        "03",
+        "--profile",
+        "smoke",
+        "-p",
+        "device=cpu-strict",
+        "--out",
+        str(out),
+    ]
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
     assert status(proc, "03_augmentation") == "ok", proc.stdout + proc.stderr
     results = json.loads((out / "03_augmentation.json").read_text())

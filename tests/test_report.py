@@ -63,8 +63,14 @@ def test_a_missing_results_folder_is_a_clear_error(tmp_path):
 
 def execute(name: str, out, **parameters):
     notebooks = REPO / "notebooks"
-    papermill.execute_notebook(str(notebooks / name), str(out), parameters=parameters, kernel_name="python3",
-                               cwd=str(notebooks), progress_bar=False)  # fmt: skip
+    papermill.execute_notebook(
+        str(notebooks / name),
+        str(out),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(notebooks),
+        progress_bar=False,
+    )
 
 
 def test_report_notebook_executes(results, tmp_path):
@@ -89,12 +95,17 @@ def test_setup_notebook_executes_and_reports_each_check(tmp_path):
 
 def test_setup_checks_say_what_to_do(tmp_path, monkeypatch):
     requirements = tmp_path / "requirements.txt"
-    requirements.write_text("# pins\ntorch==0.0.1\nnumpy==2.0.0\nno-such-package-here==1.0\npytest==9.2.0  # tests\n"
-                            "ruff==0.0.1\nhypothesis==1.0\n")  # fmt: skip
+    requirements.write_text(
+        "# pins\ntorch==0.0.1\nnumpy==2.0.0\nno-such-package-here==1.0\npytest==9.2.0  # tests\n"
+        "ruff==0.0.1\nhypothesis==1.0\n"
+    )
     monkeypatch.setattr(setup_check, "INSTRUCTOR_TOOLS", {"hypothesis", "ruff", "pytest"})
     real = setup_check.version
-    monkeypatch.setattr(setup_check, "version", lambda n: (_ for _ in ()).throw(PackageNotFoundError(n))
-                        if n == "hypothesis" else real(n))  # fmt: skip
+    monkeypatch.setattr(
+        setup_check,
+        "version",
+        lambda n: (_ for _ in ()).throw(PackageNotFoundError(n)) if n == "hypothesis" else real(n),
+    )
     checks = {c.name: c for c in setup_check.check_versions(requirements)}
     assert not checks["torch"].ok and "another major version" in checks["torch"].detail  # 2.x against 0.x
     assert checks["numpy"].ok and checks["numpy"].warn and checks["numpy"].line().startswith("WARN  numpy: 2.")
@@ -113,18 +124,35 @@ def test_make_labs_writes_the_report_even_when_a_lab_fails(tmp_path):
     fake.write_text(f'#!/bin/sh\necho "$*" >> {log}\ncase "$*" in *" run "*) exit 3;; esac\n')
     fake.chmod(0o755)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
-    proc = subprocess.run(["make", "-o", "data", "labs", f"PY={fake}", f"OUT={tmp_path / 'out'}"], cwd=REPO,
-                          capture_output=True, text=True, env=env)  # fmt: skip
+    proc = subprocess.run(
+        ["make", "-o", "data", "labs", f"PY={fake}", f"OUT={tmp_path / 'out'}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert proc.returncode != 0, "a failed run still fails make"
     calls = log.read_text().splitlines()
     assert calls[0].startswith("-m helpers run") and calls[1] == f"-m helpers report {tmp_path / 'out'}"
 
 
 def test_report_survives_hostile_results_and_escapes_its_problem_list(tmp_path):
-    good = {"lab": "97_huge", "model": "M", "dataset": "d", "profile": "smoke", "metrics": {"val_top1": 0.5},
-            "epochs": 10**400, "params": 10**400, "total_seconds": float("inf"),
-            "history": ["row", {"epoch": "one", "val_loss": "x", "train_top1": None},
-                        {"epoch": 10**400, "val_loss": 1.0}, {"epoch": 3, "val_loss": 0.9}]}  # fmt: skip
+    good = {
+        "lab": "97_huge",
+        "model": "M",
+        "dataset": "d",
+        "profile": "smoke",
+        "metrics": {"val_top1": 0.5},
+        "epochs": 10**400,
+        "params": 10**400,
+        "total_seconds": float("inf"),
+        "history": [
+            "row",
+            {"epoch": "one", "val_loss": "x", "train_top1": None},
+            {"epoch": 10**400, "val_loss": 1.0},
+            {"epoch": 3, "val_loss": 0.9},
+        ],
+    }
     (tmp_path / "97_huge.json").write_text(json.dumps(good))
     (tmp_path / "[x](javascript:alert(1)) <b>.json").write_text("{")
     (tmp_path / "96_link.json").symlink_to(tmp_path / "97_huge.json")

@@ -53,13 +53,16 @@ def test_honest_wrong_forged_and_malicious_submissions(tmp_path):
         "print('cwd', os.getcwd() == os.environ['HOME'])"
     )
     malicious = json.loads(json.dumps(nb))
-    malicious["cells"].insert(3, {"cell_type": "code", "execution_count": 3, "id": "payload", "metadata": {},
-                                  "outputs": [], "source": payload})  # fmt: skip
+    malicious["cells"].insert(
+        3,
+        {"cell_type": "code", "execution_count": 3, "id": "payload", "metadata": {}, "outputs": [], "source": payload},
+    )
     tiny_lab.submit(subs, "mallory", malicious)
     before = snapshot(subs) | snapshot(labs)
 
-    grades, out = grading.grade_folder(subs, tmp_path / "grades", labs_dir=labs, reproduce=True, workers=2,
-                                       options=OPTIONS)  # fmt: skip
+    grades, out = grading.grade_folder(
+        subs, tmp_path / "grades", labs_dir=labs, reproduce=True, workers=2, options=OPTIONS
+    )
     with open(out / "grades.csv", encoding="utf-8") as f:
         rows = {r["student"]: r for r in csv.DictReader(f)}
     isolation = reproduce.isolation_name()
@@ -84,8 +87,17 @@ def test_memory_and_time_limits_stop_a_runaway_notebook():
     lab = json.loads((tiny_lab.executed() / "labs" / "01_tiny.ipynb").read_text())
     nb, _ = tiny_lab.run_json()
     hog = json.loads(json.dumps(nb))
-    hog["cells"].insert(3, {"cell_type": "code", "execution_count": None, "id": "hog", "metadata": {},
-                            "outputs": [], "source": "x = bytearray(4 * 2**30)"})  # fmt: skip
+    hog["cells"].insert(
+        3,
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "hog",
+            "metadata": {},
+            "outputs": [],
+            "source": "x = bytearray(4 * 2**30)",
+        },
+    )
     result = reproduce.reproduce(hog, lab, cell_timeout=60, notebook_timeout=240, memory=2 * 2**30)
     problems = "\n".join(result["problems"])
     assert "raised MemoryError" in problems and "x = bytearray" in problems, problems

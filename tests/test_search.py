@@ -46,8 +46,10 @@ def postgres():
     """The URL of a database on a throwaway PostgreSQL server, stopped and removed afterwards."""
     initdb, pg_ctl = _server_binary("initdb"), _server_binary("pg_ctl")
     if not (initdb and pg_ctl):
-        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed; `make` installs them "
-                    "(Debian: apt-get install postgresql)")  # fmt: skip
+        pytest.skip(
+            "PostgreSQL's server binaries (initdb, pg_ctl) are not installed; `make` installs them "
+            "(Debian: apt-get install postgresql)"
+        )
     folder = Path(tempfile.mkdtemp(prefix="labs-pg-"))
     as_user = []
     if os.geteuid() == 0:  # initdb will not run as root
@@ -105,8 +107,22 @@ def test_two_workers_share_a_postgresql_study_and_a_killed_worker_loses_no_trial
     victim.join()
     killed = study.get_trials(deepcopy=False, states=(RUNNING,))[0]
 
-    proc = cli("sweep", "01", "--storage", postgres, "--study", name, "--sampler", "random", "--trials", str(trials),
-               "--workers", "2", "--profile", "smoke")  # fmt: skip
+    proc = cli(
+        "sweep",
+        "01",
+        "--storage",
+        postgres,
+        "--study",
+        name,
+        "--sampler",
+        "random",
+        "--trials",
+        str(trials),
+        "--workers",
+        "2",
+        "--profile",
+        "smoke",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     all_trials = study.get_trials(deepcopy=False)
     numbers = [t.number for t in all_trials]

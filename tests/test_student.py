@@ -55,8 +55,10 @@ def test_unbalanced_markers_name_the_notebook_and_cell(tmp_path, source, why):
     assert not (tmp_path / "out").exists(), "nothing is written when a lab is broken"
 
 
-@pytest.mark.parametrize("marker", ["###BEGIN SOLUTION", "### Begin Solution", "## BEGIN SOLUTION",
-                                    "    ### end solution", "#### END SOLUTION"])  # fmt: skip
+@pytest.mark.parametrize(
+    "marker",
+    ["###BEGIN SOLUTION", "### Begin Solution", "## BEGIN SOLUTION", "    ### end solution", "#### END SOLUTION"],
+)
 def test_near_miss_markers_are_errors_naming_the_notebook_and_cell(marker):
     source = f"x = 1\n{marker}\nsecret = 42\n### END SOLUTION"
     if "END" in marker.upper():
@@ -111,8 +113,14 @@ def test_student_version_stops_at_its_first_exercise(student_dir, lab, tmp_path,
     executed = tmp_path / lab.name
     params = {"profile": "smoke", "results_dir": str(tmp_path / "results")}
     try:
-        papermill.execute_notebook(str(student_dir / lab.name), str(executed), parameters=params,
-                                   kernel_name="python3", cwd=str(lab.parent), progress_bar=False)  # fmt: skip
+        papermill.execute_notebook(
+            str(student_dir / lab.name),
+            str(executed),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(lab.parent),
+            progress_bar=False,
+        )
         raised = None
     except papermill.PapermillExecutionError as err:
         raised = err.ename

@@ -112,8 +112,14 @@ def graded(tmp_path_factory):
         ran = dict(pool.map(execute, made.items()))
     for who in (w for w in made if w.startswith("honest")):
         assert ran[who].status == "ok", f"{who} did not run: {ran[who].error}"
-    _, out = grading.grade_folder(subs, root / "grades", reproduce=True, workers=2, fresh=True,
-                                  options={"cell_timeout": 300, "notebook_timeout": 900})  # fmt: skip
+    _, out = grading.grade_folder(
+        subs,
+        root / "grades",
+        reproduce=True,
+        workers=2,
+        fresh=True,
+        options={"cell_timeout": 300, "notebook_timeout": 900},
+    )
     with open(out / "grades.csv", encoding="utf-8") as f:
         return {r["student"]: r for r in csv.DictReader(f)}, out
 

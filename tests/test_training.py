@@ -26,8 +26,10 @@ def make_run(toy, seed=0, lr=0.05, dropout=0.2):
     torch.manual_seed(seed)
     model = SimpleNN(num_classes=10, in_channels=3, dropout=dropout)
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=1e-4)
-    loaders = (Loader(train, batch_size=100, shuffle=True, augment=Augment(2, flip=True), seed=seed),
-               Loader(val, batch_size=300))  # fmt: skip
+    loaders = (
+        Loader(train, batch_size=100, shuffle=True, augment=Augment(2, flip=True), seed=seed),
+        Loader(val, batch_size=300),
+    )
     return model, opt, *loaders
 
 
@@ -38,8 +40,18 @@ def test_fit_learns_a_learnable_problem(toy):
     assert history.status == "ok" and len(history) == 4
     assert history["train_loss"][-1] < history["train_loss"][0] < before["loss"] + 0.1
     assert history.last()["val_top1"] > 0.8 > before["top1"] + 0.3
-    assert set(history.rows[0]) >= {"epoch", "lr", "train_loss", "train_top1", "train_top5", "val_loss",
-                                    "val_top1", "val_top5", "seconds", "peak_memory_mib"}  # fmt: skip
+    assert set(history.rows[0]) >= {
+        "epoch",
+        "lr",
+        "train_loss",
+        "train_top1",
+        "train_top5",
+        "val_loss",
+        "val_top1",
+        "val_top5",
+        "seconds",
+        "peak_memory_mib",
+    }
     assert history.to_frame().shape == (4, len(history.rows[0]))
 
 
@@ -79,8 +91,9 @@ def test_checkpoints_round_trip_and_best_is_the_best_epoch(toy, tmp_path):
     epoch = Checkpoints(tmp_path).load_best(fresh)
     assert epoch == history.best()["epoch"]
     if epoch == 3:
-        assert all(torch.equal(a, b) for a, b in zip(fresh.state_dict().values(), model.state_dict().values(),
-                                                      strict=True))  # fmt: skip
+        assert all(
+            torch.equal(a, b) for a, b in zip(fresh.state_dict().values(), model.state_dict().values(), strict=True)
+        )
     assert evaluate(fresh, val)["top1"] == pytest.approx(history.best()["val_top1"])
     assert not list(tmp_path.glob("*.tmp"))  # atomic writes leave nothing behind
     again = fit(model, train, val, epochs=3, optimizer=opt, progress=False, checkpoint_dir=tmp_path)
@@ -98,8 +111,15 @@ def test_divergence_is_recorded_not_raised(toy, capsys):
 class CountReads(torch.overrides.TorchFunctionMode):
     """Counts the calls that make the host wait for the device: .item(), .tolist(), bool/int/float of a tensor."""
 
-    READS = {torch.Tensor.item, torch.Tensor.tolist, torch.Tensor.__bool__, torch.Tensor.__int__,
-             torch.Tensor.__float__, torch.Tensor.__index__, torch.Tensor.numpy}  # fmt: skip
+    READS = {
+        torch.Tensor.item,
+        torch.Tensor.tolist,
+        torch.Tensor.__bool__,
+        torch.Tensor.__int__,
+        torch.Tensor.__float__,
+        torch.Tensor.__index__,
+        torch.Tensor.numpy,
+    }
 
     def __init__(self):
         super().__init__()
@@ -119,8 +139,15 @@ def test_fit_reads_nothing_back_per_step(toy):
         model = SimpleNN(num_classes=10, in_channels=3)
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         with CountReads() as mode:
-            fit(model, Loader(train, batch_size=batch), Loader(val, batch_size=300), epochs=2, optimizer=opt,
-                progress=False, check_every=1000)  # fmt: skip
+            fit(
+                model,
+                Loader(train, batch_size=batch),
+                Loader(val, batch_size=300),
+                epochs=2,
+                optimizer=opt,
+                progress=False,
+                check_every=1000,
+            )
         counts[batch] = mode.reads
     assert counts[10] == counts[100] < 30, f"host reads: {counts} (90 steps vs 9 steps per epoch)"
 
@@ -211,8 +238,10 @@ def test_plots_return_figures_headless(toy):
     assert labels == ["ok", "lr=1 (diverged)"]
 
 
-@pytest.mark.parametrize(("capability", "expected"), [((9, 0), torch.bfloat16), ((8, 0), torch.bfloat16),
-                                                      ((7, 5), torch.float16), ((6, 0), torch.float16)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("capability", "expected"),
+    [((9, 0), torch.bfloat16), ((8, 0), torch.bfloat16), ((7, 5), torch.float16), ((6, 0), torch.float16)],
+)
 def test_mixed_precision_fits_the_gpu(monkeypatch, capability, expected):
     """bf16 where the GPU has it (A100/H100: 8.0+), fp16 (with a scaler in fit) on a T4 (7.5); none on the CPU."""
     from helpers.training import amp_dtype, autocast

@@ -173,12 +173,20 @@ def test_bad_folders_are_errors_before_anything_runs(tmp_path, where):
     subs = tmp_path / "subs"
     tiny_lab.submit(subs, "alice")
     (tmp_path / "a-file").write_text("x")
-    args = {"inside": ["--out", str(subs / "grades")], "itself": ["--out", str(subs)],
-            "file": ["--out", str(tmp_path / "a-file")], "labs": ["--labs", str(tmp_path / "lasb")]}[where]  # fmt: skip
+    args = {
+        "inside": ["--out", str(subs / "grades")],
+        "itself": ["--out", str(subs)],
+        "file": ["--out", str(tmp_path / "a-file")],
+        "labs": ["--labs", str(tmp_path / "lasb")],
+    }[where]
     proc = cli("grade", str(subs), *args)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
     assert "grading" not in proc.stdout and sorted(p.name for p in subs.iterdir()) == ["alice"]
     assert not (tmp_path / "subs-grades").exists()
-    why = {"inside": "inside the submissions", "itself": "inside the submissions", "file": "is a file",
-           "labs": "No lab notebooks"}[where]  # fmt: skip
+    why = {
+        "inside": "inside the submissions",
+        "itself": "inside the submissions",
+        "file": "is a file",
+        "labs": "No lab notebooks",
+    }[where]
     assert why in proc.stderr

@@ -97,8 +97,14 @@ def test_verify_points_results_elsewhere_and_reports_mismatch_and_errors(tmp_pat
     for name in ("ok", "tampered", "edited"):
         paths[name] = tmp_path / name / "tiny.ipynb"
         paths[name].parent.mkdir()
-        papermill.execute_notebook(str(source), str(paths[name]), parameters={"results_dir": str(graded)},
-                                   kernel_name="python3", cwd=str(paths[name].parent), progress_bar=False)  # fmt: skip
+        papermill.execute_notebook(
+            str(source),
+            str(paths[name]),
+            parameters={"results_dir": str(graded)},
+            kernel_name="python3",
+            cwd=str(paths[name].parent),
+            progress_bar=False,
+        )
     stamp = (graded / "r.json").read_text()
     nb = nbformat.read(paths["tampered"], as_version=4)
     nb.cells[2].outputs[0].text = "sum 3\n"

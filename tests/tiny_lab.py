@@ -40,11 +40,11 @@ def lab_notebook():
         _cell(
             "def mean(xs):\n    ### BEGIN SOLUTION\n    return sum(xs) / len(xs)\n    ### END SOLUTION",
             nbgrader={"grade": False, "grade_id": "01-mean", "locked": False, "solution": True},
-        ),  # fmt: skip
+        ),
         _cell(
             "assert abs(mean([1, 2, 6]) - 3) < 1e-9, 'mean([1, 2, 6]) should be 3'",
             nbgrader={"grade": True, "grade_id": "01-mean-check", "locked": True, "points": 2, "solution": False},
-        ),  # fmt: skip
+        ),
         _cell("val = mean(data)\ntest = mean(data[:50])\n"),
         _cell("# NBVAL_CHECK_OUTPUT\nprint(f'val top-1 {val:.4f}')\nprint(f'test top-1 {test:.4f}')"),
         _cell("assert 0 < val < 1, 'a mean of fractions is a fraction'", tags=["demonstration"]),
@@ -53,13 +53,13 @@ def lab_notebook():
             "### BEGIN SOLUTION\n**Model answer.** Symmetry.\n\n**Rubric (1 point).** Says symmetry.\n### END SOLUTION",
             "markdown",
             nbgrader={"grade": True, "grade_id": "01-q1", "locked": False, "points": 1, "solution": True},
-        ),  # fmt: skip
+        ),
         _cell(
             "path = os.path.join(results_dir, '01_tiny.json')\nwith open(path, 'w') as f:\n"
             "    json.dump({'lab': '01_tiny', 'profile': 'smoke', 'epochs': 1, 'total_seconds': 0.5,\n"
             "               'metrics': {'val_top1': val, 'test_top1': test}}, f)\n"
             "print(f'results written to {path}')"
-        ),  # fmt: skip
+        ),
     ]
     return nb
 

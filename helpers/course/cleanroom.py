@@ -171,12 +171,14 @@ def _name(rng: random.Random) -> str:
 
 def must_fail(rng: random.Random) -> str:
     a, b, v = rng.randint(2, 999), rng.randint(1000, 9999), _name(rng)
-    return rng.choice([
-        f"{v} = {a}\nassert {v} == {b}, {secrets.token_hex(4)!r}",
-        f"{v} = [{a}, {b}]\nassert {v}[0] > {v}[1]",
-        f"raise AssertionError({secrets.token_hex(6)!r})",
-        f"{v} = {a} * {b}\nassert {v} < {a}, 'probe {secrets.token_hex(3)}'",
-    ])  # fmt: skip
+    return rng.choice(
+        [
+            f"{v} = {a}\nassert {v} == {b}, {secrets.token_hex(4)!r}",
+            f"{v} = [{a}, {b}]\nassert {v}[0] > {v}[1]",
+            f"raise AssertionError({secrets.token_hex(6)!r})",
+            f"{v} = {a} * {b}\nassert {v} < {a}, 'probe {secrets.token_hex(3)}'",
+        ]
+    )
 
 
 def must_pass(rng: random.Random) -> tuple[str, str]:
@@ -188,7 +190,8 @@ def must_pass(rng: random.Random) -> tuple[str, str]:
 def state_probe(rng: random.Random) -> tuple[str, str]:
     """(the cell, the token its one line of JSON starts with): the kernel's state, as data."""
     f, g, h, token = _name(rng), _name(rng), _name(rng), secrets.token_hex(8)
-    return f'''def {f}():
+    return (
+        f"""def {f}():
     import builtins, json, sys
     {g} = get_ipython()
 
@@ -216,7 +219,9 @@ def state_probe(rng: random.Random) -> tuple[str, str]:
 
 
 {f}()
-del {f}''', token  # fmt: skip
+del {f}""",
+        token,
+    )
 
 
 def _probe(source: str, kind: str, **meta):

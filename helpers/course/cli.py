@@ -22,8 +22,15 @@ def cmd_run(args) -> int:
     from helpers.course import runner
 
     params = parse_params(args.param)
-    results = runner.run(args.labs, profile=args.profile, out=args.out, params=params,
-                         timeout=args.timeout, verbose=args.verbose, jobs=args.jobs)  # fmt: skip
+    results = runner.run(
+        args.labs,
+        profile=args.profile,
+        out=args.out,
+        params=params,
+        timeout=args.timeout,
+        verbose=args.verbose,
+        jobs=args.jobs,
+    )
     print(runner.summary_table(results))
     return 0 if all(r.status == "ok" for r in results) else 1
 
@@ -115,23 +122,41 @@ def cmd_grade(args) -> int:
     if args.merge:
         return cmd_merge(args)
     if not args.submissions:
-        raise LabError("grade needs a SUBMISSIONS folder (one sub-folder per student), or --merge OUT [OUT ...] "
-                       "--out DIR to join the outputs of `grade --shard I/N`.")  # fmt: skip
+        raise LabError(
+            "grade needs a SUBMISSIONS folder (one sub-folder per student), or --merge OUT [OUT ...] "
+            "--out DIR to join the outputs of `grade --shard I/N`."
+        )
     shard = shards.parse_spec(args.shard) if args.shard is not None else None
     labs_dir = Path(args.labs) if args.labs else LABS_DIR
-    options = {"cell_timeout": args.cell_timeout, "notebook_timeout": args.notebook_timeout,
-               "memory": int(args.memory_gib * 2**30), "use_bwrap": False if args.no_bwrap else None}  # fmt: skip
-    grades, out = grading.grade_folder(args.submissions, args.out, labs_dir=labs_dir, reproduce=args.reproduce,
-                                       force=args.force, workers=args.workers, options=options,
-                                       fresh=args.fresh, shard=shard)  # fmt: skip
+    options = {
+        "cell_timeout": args.cell_timeout,
+        "notebook_timeout": args.notebook_timeout,
+        "memory": int(args.memory_gib * 2**30),
+        "use_bwrap": False if args.no_bwrap else None,
+    }
+    grades, out = grading.grade_folder(
+        args.submissions,
+        args.out,
+        labs_dir=labs_dir,
+        reproduce=args.reproduce,
+        force=args.force,
+        workers=args.workers,
+        options=options,
+        fresh=args.fresh,
+        shard=shard,
+    )
     for g in grades:
         row = g.row()
         who, what = printable(row["student"]), printable(row["file"])
-        print(f"{who:<16} {what:<28} {row['status']:<14} in order: {row['ran_top_to_bottom']:<3} "
-              f"score {row['score']}/{row['max_score']}  checks {row['checks_passed']}/{row['checks_total']}  "
-              f"answers {row['written_answers']}  reproduced: {row['reproduced']}")  # fmt: skip
-    print(f"wrote {out / 'grades.csv'}, {out / 'answers.csv'} (written answers, to grade by hand) "
-          f"and one feedback page per student in {out}")  # fmt: skip
+        print(
+            f"{who:<16} {what:<28} {row['status']:<14} in order: {row['ran_top_to_bottom']:<3} "
+            f"score {row['score']}/{row['max_score']}  checks {row['checks_passed']}/{row['checks_total']}  "
+            f"answers {row['written_answers']}  reproduced: {row['reproduced']}"
+        )
+    print(
+        f"wrote {out / 'grades.csv'}, {out / 'answers.csv'} (written answers, to grade by hand) "
+        f"and one feedback page per student in {out}"
+    )
     if shard:
         print(f"shard {shard[0]}/{shard[1]}: join every shard's folder with `grade --merge FOLDER ... --out DIR`")
     return 0
@@ -141,13 +166,14 @@ def cmd_merge(args) -> int:
     from helpers.course import shards
 
     if args.submissions or args.shard or args.reproduce:
-        raise LabError("--merge takes only the shards' output folders and --out: "
-                       "grade --merge OUT1 OUT2 ... --out DIR")  # fmt: skip
+        raise LabError("--merge takes only the shards' output folders and --out: grade --merge OUT1 OUT2 ... --out DIR")
     if not args.out:
         raise LabError("--merge needs --out DIR, a new folder for the merged class table.")
     out, rows = shards.merge(args.merge, args.out, force=args.force)
-    print(f"merged {len(args.merge)} shards: {rows} rows in {out / 'grades.csv'}, the answers in "
-          f"{out / 'answers.csv'} and every feedback page in {out}")  # fmt: skip
+    print(
+        f"merged {len(args.merge)} shards: {rows} rows in {out / 'grades.csv'}, the answers in "
+        f"{out / 'answers.csv'} and every feedback page in {out}"
+    )
     return 0
 
 
@@ -157,8 +183,16 @@ def cmd_sweep(args) -> int:
 
     lab = _lab_name(args.lab)
     storage = args.storage or search.default_storage(default_dir("LABS_RESULTS_DIR", "results"))
-    study = search.sweep(lab, storage, args.trials, args.workers, name=args.study, sampler=args.sampler,
-                         profile=args.profile, seed=args.seed)  # fmt: skip
+    study = search.sweep(
+        lab,
+        storage,
+        args.trials,
+        args.workers,
+        name=args.study,
+        sampler=args.sampler,
+        profile=args.profile,
+        seed=args.seed,
+    )
     print(json.dumps(search.summary(study), indent=2))
     return 0
 
@@ -201,12 +235,22 @@ def cmd_reference(args) -> int:
         if not args.labs:
             return 0
     if not args.labs or not args.profile:
-        raise LabError("Usage: python -m helpers reference LAB [LAB ...] --profile P [--dataset D] [--seeds N], "
-                       "or --tables to render docs/generated/ from reference/.")  # fmt: skip
+        raise LabError(
+            "Usage: python -m helpers reference LAB [LAB ...] --profile P [--dataset D] [--seeds N], "
+            "or --tables to render docs/generated/ from reference/."
+        )
     for lab in args.labs:
-        path = reference.make(lab, args.profile, dataset=args.dataset, seeds=args.seeds, note=args.note,
-                              params=parse_params(args.param), command=reference.command_line(),
-                              timeout=args.timeout, parallel=args.parallel)  # fmt: skip
+        path = reference.make(
+            lab,
+            args.profile,
+            dataset=args.dataset,
+            seeds=args.seeds,
+            note=args.note,
+            params=parse_params(args.param),
+            command=reference.command_line(),
+            timeout=args.timeout,
+            parallel=args.parallel,
+        )
         print(f"wrote {path}")
     return 0
 
@@ -269,17 +313,26 @@ def main(argv=None) -> int:
 
     p = sub.add_parser("verify", help="re-execute executed notebooks and compare their # NBVAL_CHECK_OUTPUT cells")
     p.add_argument("notebooks", nargs="+", help="executed notebooks (the runner's or a student's)")
-    p.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="set a parameter, e.g. -p profile=smoke for a notebook saved without papermill")  # fmt: skip
+    p.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a parameter, e.g. -p profile=smoke for a notebook saved without papermill",
+    )
     p.add_argument("--timeout", type=float, default=1800, help="seconds per cell (default 1800)")
     p.set_defaults(func=cmd_verify)
 
     p = sub.add_parser("student", help="write student versions of the labs (solutions replaced, outputs cleared)")
     p.add_argument("labs", nargs="*", help="lab numbers or names (default: every lab)")
     p.add_argument("--out", required=True, help="folder for the student notebooks")
-    p.add_argument("--package", metavar="SPEC",
-                   help="what Colab or Kaggle installs the labs from, e.g. git+https://github.com/ORG/REPO@v1 "
-                        "(default: none; a hosted notebook then asks for it)")  # fmt: skip
+    p.add_argument(
+        "--package",
+        metavar="SPEC",
+        help="what Colab or Kaggle installs the labs from, e.g. git+https://github.com/ORG/REPO@v1 "
+        "(default: none; a hosted notebook then asks for it)",
+    )
     p.set_defaults(func=cmd_student)
 
     p = sub.add_parser("grade", help="grade a folder of submitted executed notebooks (one sub-folder per student)")
@@ -309,11 +362,18 @@ def main(argv=None) -> int:
     )
     p.add_argument("--labs", help="folder of the lab sources (default: the repository's labs/)")
     p.add_argument("--force", action="store_true", help="overwrite the grades in an --out folder that holds files")
-    p.add_argument("--shard", metavar="I/N",
-                   help="grade only the I-th of N shards of the class (students dealt out in sorted order), "
-                        "one shard per machine; join them with --merge")  # fmt: skip
-    p.add_argument("--merge", nargs="+", metavar="OUT",
-                   help="join the output folders of every `--shard I/N` run into one class table in --out")  # fmt: skip
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="grade only the I-th of N shards of the class (students dealt out in sorted order), "
+        "one shard per machine; join them with --merge",
+    )
+    p.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="OUT",
+        help="join the output folders of every `--shard I/N` run into one class table in --out",
+    )
     p.set_defaults(func=cmd_grade)
 
     p = sub.add_parser("report", help="write report.html and report.md: every lab's results in one table")

@@ -175,10 +175,19 @@ def compare_metrics(results: dict, ref: dict) -> list[Finding]:
         tol = tolerance(metric, values, profile)
         if not values["min"] - tol <= value <= values["max"] + tol:
             seeds = ", ".join(_fmt(v, metric) for v in values["values"])
-            found.append(Finding(lab, "metric", metric, (
-                f"{lab}: {metric} = {_fmt(value, metric)} in this run, outside the {profile}-{ref['dataset']} "
-                f"reference's {_fmt(values['min'], metric)}–{_fmt(values['max'], metric)} ± {_fmt(tol, metric)} "
-                f"(seeds {ref['seeds']}: {seeds}; mean {_fmt(values['mean'], metric)})")))  # fmt: skip
+            found.append(
+                Finding(
+                    lab,
+                    "metric",
+                    metric,
+                    (
+                        f"{lab}: {metric} = {_fmt(value, metric)} in this run, outside the "
+                        f"{profile}-{ref['dataset']} reference's {_fmt(values['min'], metric)}–"
+                        f"{_fmt(values['max'], metric)} ± {_fmt(tol, metric)} "
+                        f"(seeds {ref['seeds']}: {seeds}; mean {_fmt(values['mean'], metric)})"
+                    ),
+                )
+            )
     return found
 
 
@@ -211,10 +220,19 @@ def compare_lessons(results: dict, ref: dict) -> tuple[list[Finding], list[str]]
         if (got[2] > 0) != (ref_mean > 0):
             ref_a = ", ".join(f"{m[0]:.4f}" for m in in_ref)
             ref_b = ", ".join(f"{m[1]:.4f}" for m in in_ref)
-            found.append(Finding(lab, "lesson", lesson.text, (
-                f"{lab}: lesson '{lesson.text}' reversed: {lesson.high.label()} = {got[0]:.4f} against "
-                f"{lesson.low.label()} = {got[1]:.4f} in this run; the {ref['profile']}-{ref['dataset']} reference "
-                f"had {ref_a} against {ref_b} (seeds {ref['seeds']})")))  # fmt: skip
+            found.append(
+                Finding(
+                    lab,
+                    "lesson",
+                    lesson.text,
+                    (
+                        f"{lab}: lesson '{lesson.text}' reversed: {lesson.high.label()} = {got[0]:.4f} against "
+                        f"{lesson.low.label()} = {got[1]:.4f} in this run; the "
+                        f"{ref['profile']}-{ref['dataset']} reference "
+                        f"had {ref_a} against {ref_b} (seeds {ref['seeds']})"
+                    ),
+                )
+            )
     return found, notes
 
 
@@ -241,8 +259,10 @@ def compare(run_dir: str | Path, root: Path = reference.REFERENCE_DIR) -> Compar
         lab, profile, dataset = path.stem, str(results.get("profile")), str(results.get("dataset"))
         ref = reference.find(lab, profile, dataset, root)
         if ref is None:
-            out.notes.append(f"{lab}: no {profile}-{dataset} reference (make one: python -m helpers reference "
-                             f"{lab[:2]} --profile {profile} --dataset {dataset})")  # fmt: skip
+            out.notes.append(
+                f"{lab}: no {profile}-{dataset} reference (make one: python -m helpers reference "
+                f"{lab[:2]} --profile {profile} --dataset {dataset})"
+            )
             continue
         flags = compare_metrics(results, ref)
         lesson_flags, notes = compare_lessons(results, ref)
@@ -250,8 +270,10 @@ def compare(run_dir: str | Path, root: Path = reference.REFERENCE_DIR) -> Compar
         out.notes += notes
         n = len(lessons_for(lab, profile))
         verdict = f"{len(flags + lesson_flags)} flagged" if flags + lesson_flags else "ok"
-        out.checked.append(f"{lab}: {len(reference.headline(results))} metrics and {n} lesson(s) against "
-                           f"{profile}-{dataset} ({reference.machine_line(ref)}): {verdict}")  # fmt: skip
+        out.checked.append(
+            f"{lab}: {len(reference.headline(results))} metrics and {n} lesson(s) against "
+            f"{profile}-{dataset} ({reference.machine_line(ref)}): {verdict}"
+        )
     return out
 
 

@@ -106,8 +106,22 @@ _TO, _CPU, _COPY = torch.Tensor.to, torch.Tensor.cpu, torch.Tensor.copy_
 _NUMPY = (torch.Tensor.numpy, torch.Tensor.__array__)
 _GETITEM, _SETITEM = torch.Tensor.__getitem__, torch.Tensor.__setitem__
 _T = torch.Tensor
-_PASS = {_T.__repr__, _T.__format__, _T.item, _T.tolist, _T.size, _T.dim, _T.numel, _T.__len__, _T.set_,
-         _T.__reduce_ex__, _T.__deepcopy__, _T.storage, _T.untyped_storage, _T.data_ptr}  # fmt: skip
+_PASS = {
+    _T.__repr__,
+    _T.__format__,
+    _T.item,
+    _T.tolist,
+    _T.size,
+    _T.dim,
+    _T.numel,
+    _T.__len__,
+    _T.set_,
+    _T.__reduce_ex__,
+    _T.__deepcopy__,
+    _T.storage,
+    _T.untyped_storage,
+    _T.data_ptr,
+}
 
 
 class StrictDevice(TorchFunctionMode):

@@ -66,8 +66,10 @@ def printed_disagreements(metrics: dict, nb) -> list[str]:
         if not seen or (math.isfinite(recorded) and any(abs(recorded - v) <= tol for _, v, tol in seen)):
             continue
         cell, value, _ = seen[-1]
-        notes.append(f"results disagree with the notebook: {clip(name, 40)} is recorded as {clip(recorded, 20)} "
-                     f"but cell {cell} printed {value:g}")  # fmt: skip
+        notes.append(
+            f"results disagree with the notebook: {clip(name, 40)} is recorded as {clip(recorded, 20)} "
+            f"but cell {cell} printed {value:g}"
+        )
     return notes
 
 
@@ -90,8 +92,11 @@ def added_before_checks(lab_nb, sub_nb, pairs: dict[int, int]) -> list[str]:
         first = next((j for i2, j in lab_checks if i2 > i), None)
         if first is not None and k > first and _counts(sub_nb.cells[k]):
             found.setdefault(first, []).append(f"moved after it: {cells.describe_cell(k, sub_nb.cells[k])}")
-    return [f"before check {cells.describe_cell(j, sub_nb.cells[j])}: " + "; ".join(what)
-            for j, what in sorted(found.items()) if what]  # fmt: skip
+    return [
+        f"before check {cells.describe_cell(j, sub_nb.cells[j])}: " + "; ".join(what)
+        for j, what in sorted(found.items())
+        if what
+    ]
 
 
 def _counts(cell) -> bool:

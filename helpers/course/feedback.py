@@ -38,8 +38,10 @@ def _lines(lines: list[str]) -> str:
 
 def _section(grade) -> str:
     """The part of a page about one submitted file."""
-    parts = [f"<h2>{escape(grade.file)}</h2>",
-             f"<p>Lab: {escape(grade.lab or '-')} &middot; status: {_status(grade.status)}</p>"]  # fmt: skip
+    parts = [
+        f"<h2>{escape(grade.file)}</h2>",
+        f"<p>Lab: {escape(grade.lab or '-')} &middot; status: {_status(grade.status)}</p>",
+    ]
     if grade.status in ("corrupt", "not a notebook", "no notebooks", "refused", "hidden"):
         return "\n".join(parts + [f"<p>{escape(p)}</p>" for p in grade.problems])
     ran = "yes" if grade.ran_in_order else "no"
@@ -48,20 +50,28 @@ def _section(grade) -> str:
         parts.append("<ul>" + "".join(f"<li>{escape(p)}</li>" for p in grade.problems) + "</ul>")
     if grade.checks:
         row = grade.row()
-        rows = "".join(f"<tr><td>{escape(c.label)}</td><td>{'demonstration' if c.demonstration else _num(c.points)}"
-                       f"</td><td>{_status(c.status)}</td><td>{_lines(c.detail)}</td></tr>"
-                       for c in grade.checks)  # fmt: skip
-        parts.append(f"<h3>Score: {escape(str(row['score']))} of {escape(str(row['max_score']))} points "
-                     f"({row['checks_passed']} of {row['checks_total']} graded checks passed)</h3>"
-                     "<p>Demonstrations check what the course's helpers produced; they earn no points.</p>"
-                     "<table><tr><th>cell</th><th>points</th><th>result</th><th>details</th></tr>"
-                     f"{rows}</table>")  # fmt: skip
+        rows = "".join(
+            f"<tr><td>{escape(c.label)}</td><td>{'demonstration' if c.demonstration else _num(c.points)}"
+            f"</td><td>{_status(c.status)}</td><td>{_lines(c.detail)}</td></tr>"
+            for c in grade.checks
+        )
+        parts.append(
+            f"<h3>Score: {escape(str(row['score']))} of {escape(str(row['max_score']))} points "
+            f"({row['checks_passed']} of {row['checks_total']} graded checks passed)</h3>"
+            "<p>Demonstrations check what the course's helpers produced; they earn no points.</p>"
+            "<table><tr><th>cell</th><th>points</th><th>result</th><th>details</th></tr>"
+            f"{rows}</table>"
+        )
     if grade.answers:
-        rows = "".join(f"<tr><td>{escape(a.question)}</td><td>{_num(a.points)}</td>"
-                       f"<td>{_lines(a.text.splitlines()) if a.answered else _status('not answered')}</td></tr>"
-                       for a in grade.answers)  # fmt: skip
-        parts.append("<h3>Written answers (graded by hand)</h3>"
-                     f"<table><tr><th>question</th><th>points</th><th>answer</th></tr>{rows}</table>")  # fmt: skip
+        rows = "".join(
+            f"<tr><td>{escape(a.question)}</td><td>{_num(a.points)}</td>"
+            f"<td>{_lines(a.text.splitlines()) if a.answered else _status('not answered')}</td></tr>"
+            for a in grade.answers
+        )
+        parts.append(
+            "<h3>Written answers (graded by hand)</h3>"
+            f"<table><tr><th>question</th><th>points</th><th>answer</th></tr>{rows}</table>"
+        )
     results = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in grade.results.items())
     parts.append(f"<h3>Recorded results</h3><table>{results}</table>" if results else "<h3>No recorded results</h3>")
     if grade.reproduced != "-":
@@ -75,9 +85,11 @@ def _section(grade) -> str:
 def student_page(student: str, grades: list) -> str:
     """A whole HTML page for one student's files."""
     body = "\n".join(_section(g) for g in grades)
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Feedback: {escape(student)}"
-            f"</title><style>{STYLE}</style></head><body>\n<h1>Feedback for {escape(student)}</h1>\n{body}\n"
-            "</body></html>\n")  # fmt: skip
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>Feedback: {escape(student)}'
+        f"</title><style>{STYLE}</style></head><body>\n<h1>Feedback for {escape(student)}</h1>\n{body}\n"
+        "</body></html>\n"
+    )
 
 
 def write_feedback(grades: list, out: Path) -> list[Path]:

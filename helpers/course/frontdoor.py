@@ -100,8 +100,7 @@ def time_line(entry: catalog.Lab) -> str:
     if entry.full_cpu_min is not None:
         full.append(f"about {catalog.minutes(entry.full_cpu_min)} min on a 2-core CPU")
     full_text = " or ".join(full) if full else "not timed yet (the published recipe: expect an hour or more)"
-    return (f"**Running time** (measured): `quick` {quick} on a 2-core CPU; `full` {full_text}; "
-            "`smoke` under a minute.")  # fmt: skip
+    return f"**Running time** (measured): `quick` {quick} on a 2-core CPU; `full` {full_text}; `smoke` under a minute."
 
 
 def readme_table(repo: str) -> str:

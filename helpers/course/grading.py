@@ -35,9 +35,28 @@ from helpers.course.runner import LABS_DIR, list_labs
 from helpers.course.untrusted import clip
 from helpers.errors import LabError
 
-COLUMNS = ("student", "file", "lab", "status", "ran_top_to_bottom", "score", "max_score", "checks_passed",
-           "checks_total", "failed_checks", "edited_checks", "demonstrations", "written_answers", "profile",
-           "val_top1", "test_top1", "epochs", "seconds", "reproduced", "problems")  # fmt: skip
+COLUMNS = (
+    "student",
+    "file",
+    "lab",
+    "status",
+    "ran_top_to_bottom",
+    "score",
+    "max_score",
+    "checks_passed",
+    "checks_total",
+    "failed_checks",
+    "edited_checks",
+    "demonstrations",
+    "written_answers",
+    "profile",
+    "val_top1",
+    "test_top1",
+    "epochs",
+    "seconds",
+    "reproduced",
+    "problems",
+)
 ANSWER_COLUMNS = ("student", "file", "lab", "question", "points", "answer")
 NO_FOLDER = "(no folder)"  # the student of a file lying directly in DIR
 RESULT_KEYS = ("profile", "val_top1", "test_top1", "epochs", "seconds")
@@ -103,13 +122,24 @@ class Grade:
         yes_no = {True: "yes", False: "no", None: "-"}[self.ran_in_order]
         demo = f"{sum(c.status == 'passed' for c in demos)}/{len(demos)}" if demos else "-"
         answers = f"{sum(a.answered for a in self.answers)}/{len(self.answers)} answered" if self.answers else "-"
-        return {"student": self.student, "file": self.file, "lab": self.lab or "-", "status": self.status,
-                "ran_top_to_bottom": yes_no, "score": _points(self.score) if self.lab else "-",
-                "max_score": _points(sum(c.points for c in graded)) if self.lab else "-",
-                "checks_passed": sum(c.status == "passed" for c in graded), "checks_total": len(graded),
-                "failed_checks": failed, "edited_checks": edited, "demonstrations": demo, "written_answers": answers,
-                **{k: self.results.get(k, "-") for k in RESULT_KEYS}, "reproduced": self.reproduced,
-                "problems": "; ".join(self.problems + self.notes)}  # fmt: skip
+        return {
+            "student": self.student,
+            "file": self.file,
+            "lab": self.lab or "-",
+            "status": self.status,
+            "ran_top_to_bottom": yes_no,
+            "score": _points(self.score) if self.lab else "-",
+            "max_score": _points(sum(c.points for c in graded)) if self.lab else "-",
+            "checks_passed": sum(c.status == "passed" for c in graded),
+            "checks_total": len(graded),
+            "failed_checks": failed,
+            "edited_checks": edited,
+            "demonstrations": demo,
+            "written_answers": answers,
+            **{k: self.results.get(k, "-") for k in RESULT_KEYS},
+            "reproduced": self.reproduced,
+            "problems": "; ".join(self.problems + self.notes),
+        }
 
 
 def _points(value: float) -> int | float:
@@ -145,8 +175,11 @@ def _similarity(a: str, b: str) -> float:
 def match_cells(lab_nb, sub_nb) -> dict[int, int]:
     """Lab cell index -> submission cell index for the code cells, aligned by their sources."""
     lab = [(i, c) for i, c in enumerate(lab_nb.cells) if c.cell_type == "code"]
-    sub = [(j, c) for j, c in enumerate(sub_nb.cells)
-           if c.cell_type == "code" and cells.INJECTED_TAG not in c.metadata.get("tags", [])]  # fmt: skip
+    sub = [
+        (j, c)
+        for j, c in enumerate(sub_nb.cells)
+        if c.cell_type == "code" and cells.INJECTED_TAG not in c.metadata.get("tags", [])
+    ]
     a, b = [cells.normalized(c.source) for _, c in lab], [cells.normalized(c.source) for _, c in sub]
     pairs: dict[int, int] = {}
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
@@ -244,8 +277,12 @@ def recorded_results(path: Path, nb) -> tuple[dict, list[str], dict]:
     if not isinstance(metrics, dict):
         notes.append(f"{found[0].name}: its metrics are a {type(metrics).__name__}, not an object; no metrics read")
         metrics = {}
-    results.update(profile=clip(data.get("profile", "-"), 40), val_top1=_number(metrics.get("val_top1")),
-                   test_top1=_number(metrics.get("test_top1")), epochs=_number(data.get("epochs")))  # fmt: skip
+    results.update(
+        profile=clip(data.get("profile", "-"), 40),
+        val_top1=_number(metrics.get("val_top1")),
+        test_top1=_number(metrics.get("test_top1")),
+        epochs=_number(data.get("epochs")),
+    )
     results["seconds"] = _number(data.get("total_seconds", duration))
     return results, notes, metrics
 
@@ -265,13 +302,21 @@ def load_labs(labs_dir: Path = LABS_DIR) -> dict[Path, object]:
     labs_dir = Path(labs_dir)
     found = list_labs(labs_dir) if labs_dir.is_dir() else []
     if not found:
-        raise LabError(f"No lab notebooks (NN_name.ipynb) in {labs_dir}: --labs must name the folder of the lab "
-                       "sources (default: the repository's labs/).")  # fmt: skip
+        raise LabError(
+            f"No lab notebooks (NN_name.ipynb) in {labs_dir}: --labs must name the folder of the lab "
+            "sources (default: the repository's labs/)."
+        )
     return {lab: cells.read_notebook(lab) for lab in found}
 
 
-def grade_notebook(path: Path, student: str, labs_dir: Path = LABS_DIR, reproduce: bool = False,
-                   root: Path | None = None, labs: dict | None = None) -> Grade:  # fmt: skip
+def grade_notebook(
+    path: Path,
+    student: str,
+    labs_dir: Path = LABS_DIR,
+    reproduce: bool = False,
+    root: Path | None = None,
+    labs: dict | None = None,
+) -> Grade:
     """Grade one submitted file; every problem is recorded in the Grade, none is raised."""
     from helpers.course import evidence
 
@@ -362,8 +407,9 @@ WHY_NOT_GRADED = {
 }
 
 
-def grade_entry(student: str, path: Path, kind: str, root: Path, labs: dict, labs_dir: Path,
-                reproduce: bool) -> Grade | None:  # fmt: skip
+def grade_entry(
+    student: str, path: Path, kind: str, root: Path, labs: dict, labs_dir: Path, reproduce: bool
+) -> Grade | None:
     """The row of one entry of the submissions folder; None for a lab's results file (read with its notebook)."""
     home = root if student == NO_FOLDER or kind == "hidden" or path.parent == root else root / student
     rel = str(path.relative_to(home)) if path != home else path.name
@@ -390,13 +436,17 @@ def output_folder(root: Path, out: str | Path | None, force: bool) -> Path:
     out = Path(out)
     resolved, inside = out.resolve(), root.resolve()
     if resolved == inside or inside in resolved.parents:
-        raise LabError(f"--out {out} is inside the submissions folder {root}: it would be graded next time. "
-                       "Name a folder outside it.")  # fmt: skip
+        raise LabError(
+            f"--out {out} is inside the submissions folder {root}: it would be graded next time. "
+            "Name a folder outside it."
+        )
     if out.exists() and not out.is_dir():
         raise LabError(f"--out {out} is a file, not a folder.")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise LabError(f"--out {out} already holds files (an earlier run?): name a new folder, or pass --force "
-                       "to overwrite its grades.")  # fmt: skip
+        raise LabError(
+            f"--out {out} already holds files (an earlier run?): name a new folder, or pass --force "
+            "to overwrite its grades."
+        )
     return out
 
 
@@ -405,14 +455,25 @@ def guarded(student: str, path: Path, grade) -> Grade | None:
     try:
         return grade()
     except Exception as err:  # noqa: BLE001 - the per-file guard: one submission never stops the class
-        return Grade(student, path.name, status="corrupt",
-                     problems=[f"the grader could not read it ({type(err).__name__}: {clip(err, 200)})"])  # fmt: skip
+        return Grade(
+            student,
+            path.name,
+            status="corrupt",
+            problems=[f"the grader could not read it ({type(err).__name__}: {clip(err, 200)})"],
+        )
 
 
-def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path = LABS_DIR,
-                 reproduce: bool = False, force: bool = False, workers: int = 1,
-                 options: dict | None = None, fresh: bool = False,
-                 shard: tuple[int, int] | None = None) -> tuple[list[Grade], Path]:  # fmt: skip
+def grade_folder(
+    root: str | Path,
+    out: str | Path | None = None,
+    labs_dir: Path = LABS_DIR,
+    reproduce: bool = False,
+    force: bool = False,
+    workers: int = 1,
+    options: dict | None = None,
+    fresh: bool = False,
+    shard: tuple[int, int] | None = None,
+) -> tuple[list[Grade], Path]:
     """Grade every student's files; write out/grades.csv, out/answers.csv and out/<student>.html.
 
     Everything that can be wrong with the command (the folders) is an error before any file is read.
@@ -438,8 +499,9 @@ def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path
     for student, path, kind in shards.select(entries, shard) if shard else entries:
         if kind == "file" and path.suffix == ".ipynb":
             print(f"grading {untrusted.printable(student)}: {untrusted.printable(path.name)} ...", flush=True)
-        found = guarded(student, path, lambda s=student, p=path, k=kind: grade_entry(s, p, k, root, labs, labs_dir,
-                                                                                     False))  # fmt: skip
+        found = guarded(
+            student, path, lambda s=student, p=path, k=kind: grade_entry(s, p, k, root, labs, labs_dir, False)
+        )
         if found is not None:
             grades.append(found)
             keys.append(shards.key(root, path))
@@ -450,8 +512,18 @@ def grade_folder(root: str | Path, out: str | Path | None = None, labs_dir: Path
         rerun.reproduce_all([g for g in grades if g.sources], workers, cache=cache, **(options or {}))
     out.mkdir(parents=True, exist_ok=True)
     untrusted.write_csv(out / "grades.csv", COLUMNS, [g.row() for g in grades])
-    answers = [{"student": g.student, "file": g.file, "lab": g.lab, "question": a.question,
-                "points": _points(a.points), "answer": a.text} for g in grades for a in g.answers]  # fmt: skip
+    answers = [
+        {
+            "student": g.student,
+            "file": g.file,
+            "lab": g.lab,
+            "question": a.question,
+            "points": _points(a.points),
+            "answer": a.text,
+        }
+        for g in grades
+        for a in g.answers
+    ]
     untrusted.write_csv(out / "answers.csv", ANSWER_COLUMNS, answers)  # the written answers, to grade by hand
     pages = write_feedback(grades, out)
     if shard:

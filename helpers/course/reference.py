@@ -43,8 +43,10 @@ MAX_BYTES = 200_000  # a reference is kilobytes; more means something heavy was 
 def load(path: Path) -> dict:
     data = json.loads(Path(path).read_text())
     if not isinstance(data, dict) or "metrics" not in data or "lab" not in data:
-        raise LabError(f"{path} is not a reference file (no 'lab' or 'metrics'); re-make it with "
-                       "`python -m helpers reference LAB --profile P`.")  # fmt: skip
+        raise LabError(
+            f"{path} is not a reference file (no 'lab' or 'metrics'); re-make it with "
+            "`python -m helpers reference LAB --profile P`."
+        )
     return data
 
 
@@ -87,8 +89,13 @@ def machine(threads: int | None) -> dict:
     import torch
 
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
-    return {"cpu": cpu_model(), "cores": os.cpu_count(), "threads": threads or torch.get_num_threads(),
-            "gpu": gpu, "platform": f"{platform.system()} {platform.machine()}"}  # fmt: skip
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "threads": threads or torch.get_num_threads(),
+        "gpu": gpu,
+        "platform": f"{platform.system()} {platform.machine()}",
+    }
 
 
 def git_state() -> dict:
@@ -104,9 +111,19 @@ def git_state() -> dict:
     return {"commit": git("rev-parse", "HEAD") or "unknown", "uncommitted_changes": bool(changed)}
 
 
-def make(lab: str, profile: str, *, dataset: str | None = None, seeds: int | None = None, params: dict | None = None,
-         root: Path = REFERENCE_DIR, note: str = "", command: str | None = None,
-         timeout: float | None = None, parallel: bool = False) -> Path:  # fmt: skip
+def make(
+    lab: str,
+    profile: str,
+    *,
+    dataset: str | None = None,
+    seeds: int | None = None,
+    params: dict | None = None,
+    root: Path = REFERENCE_DIR,
+    note: str = "",
+    command: str | None = None,
+    timeout: float | None = None,
+    parallel: bool = False,
+) -> Path:
     """Run `lab` in `profile` once per seed and write its reference file; returns the file's path.
 
     params: other notebook parameters (e.g. device); they are part of the setting and are recorded.
@@ -131,8 +148,9 @@ def make(lab: str, profile: str, *, dataset: str | None = None, seeds: int | Non
     with tempfile.TemporaryDirectory(prefix="labs-reference-") as tmp:
 
         def one(seed: int) -> runner.RunResult:
-            (result,) = runner.run([lab], profile=profile, out=Path(tmp) / f"seed{seed}",
-                                   params={**params, "seed": seed}, timeout=timeout)  # fmt: skip
+            (result,) = runner.run(
+                [lab], profile=profile, out=Path(tmp) / f"seed{seed}", params={**params, "seed": seed}, timeout=timeout
+            )
             return result
 
         # at once: each kernel still runs torch's default threads, so the numbers are those of one at a time
@@ -141,13 +159,18 @@ def make(lab: str, profile: str, *, dataset: str | None = None, seeds: int | Non
     for seed, result in enumerate(results):
         if result.status != "ok" or not result.results:
             why = result.error or result.status
-            raise LabError(f"{lab} (seed {seed}) did not finish: {why}; see `python -m helpers run {lab} "
-                           f"--profile {profile} -p seed={seed}`. No reference written.")  # fmt: skip
+            raise LabError(
+                f"{lab} (seed {seed}) did not finish: {why}; see `python -m helpers run {lab} "
+                f"--profile {profile} -p seed={seed}`. No reference written."
+            )
     runs = [{**r.results, "config": {k: v for k, v in r.results["config"].items() if k not in LOCAL}} for r in results]
     seconds = [round(r.seconds, 1) for r in results]
     first = runs[0]
-    metrics = {key: spread([headline(r)[key] for r in runs]) for key in headline(first)
-               if all(key in headline(r) for r in runs)}  # fmt: skip
+    metrics = {
+        key: spread([headline(r)[key] for r in runs])
+        for key in headline(first)
+        if all(key in headline(r) for r in runs)
+    }
     ref = {
         "lab": lab,
         "profile": profile,
@@ -169,8 +192,10 @@ def make(lab: str, profile: str, *, dataset: str | None = None, seeds: int | Non
     }
     text = json.dumps(ref, indent=1, default=str) + "\n"
     if len(text) > MAX_BYTES:
-        raise LabError(f"{lab}'s reference would be {len(text) // 1000} kB (limit {MAX_BYTES // 1000} kB): "
-                       "its results hold something heavy (images? weights?); record metrics only.")  # fmt: skip
+        raise LabError(
+            f"{lab}'s reference would be {len(text) // 1000} kB (limit {MAX_BYTES // 1000} kB): "
+            "its results hold something heavy (images? weights?); record metrics only."
+        )
     path = path_for(lab, profile, first["dataset"], root)
     path.parent.mkdir(parents=True, exist_ok=True)
     from helpers.course.untrusted import atomic_write_text
@@ -201,6 +226,8 @@ def stale(ref: dict) -> str | None:
         return None
     keys = sorted(k for k in set(today) | set(recorded) if today.get(k) != recorded.get(k))
     diffs = "; ".join(f"{k}: recorded {recorded.get(k)!r}, today {today.get(k)!r}" for k in keys)
-    return (f"{ref['lab']} {ref['profile']}-{ref['dataset']}: the reference's recipe differs from what "
-            f"`python -m helpers config {ref['lab'][:2]} --profile {ref['profile']}` resolves today ({diffs}); "
-            f"re-make it: {ref['made']['command']}")  # fmt: skip
+    return (
+        f"{ref['lab']} {ref['profile']}-{ref['dataset']}: the reference's recipe differs from what "
+        f"`python -m helpers config {ref['lab'][:2]} --profile {ref['profile']}` resolves today ({diffs}); "
+        f"re-make it: {ref['made']['command']}"
+    )

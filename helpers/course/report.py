@@ -29,16 +29,30 @@ from helpers.errors import LabError
 from helpers.runtime import atomic_write
 
 DEFAULT_DIR = REPO / "executed"  # where `make labs` writes
-COLUMNS = ("lab", "model", "dataset", "profile", "top-1", "expected", "top-5", "split", "epochs", "params",
-           "peak MiB", "seconds", "status")  # fmt: skip
+COLUMNS = (
+    "lab",
+    "model",
+    "dataset",
+    "profile",
+    "top-1",
+    "expected",
+    "top-5",
+    "split",
+    "epochs",
+    "params",
+    "peak MiB",
+    "seconds",
+    "status",
+)
 
 
 def results_folder(folder: str | Path | None = None) -> Path:
     """The folder to read: `folder`, or the repository's executed/ for None."""
     path = Path(folder) if folder else DEFAULT_DIR
     if not path.is_dir():
-        raise LabError(f"No results folder {path}: run the labs first (`make labs`, or "
-                       f"`python -m helpers run --out {path}`).")  # fmt: skip
+        raise LabError(
+            f"No results folder {path}: run the labs first (`make labs`, or `python -m helpers run --out {path}`)."
+        )
     return path
 
 
@@ -95,12 +109,23 @@ def table_rows(results: list[dict]) -> list[dict]:
     for r in results:
         metrics = r.get("metrics") or {}
         split = "test" if _num(metrics.get("test_top1")) is not None else "val"
-        rows.append({"lab": r["lab"], "model": str(r.get("model") or "-"), "dataset": str(r.get("dataset", "-")),
-                     "profile": str(r.get("profile", "-")), "top-1": _num(metrics.get(f"{split}_top1")),
-                     "expected": expected(r, split), "top-5": _num(metrics.get(f"{split}_top5")), "split": split,
-                     "epochs": _num(r.get("epochs"), 0),
-                     "params": _num(r.get("params"), 0), "peak MiB": _num(r.get("peak_memory_mib"), 1),
-                     "seconds": _num(r.get("total_seconds"), 1), "status": str(r.get("status", "-"))})  # fmt: skip
+        rows.append(
+            {
+                "lab": r["lab"],
+                "model": str(r.get("model") or "-"),
+                "dataset": str(r.get("dataset", "-")),
+                "profile": str(r.get("profile", "-")),
+                "top-1": _num(metrics.get(f"{split}_top1")),
+                "expected": expected(r, split),
+                "top-5": _num(metrics.get(f"{split}_top5")),
+                "split": split,
+                "epochs": _num(r.get("epochs"), 0),
+                "params": _num(r.get("params"), 0),
+                "peak MiB": _num(r.get("peak_memory_mib"), 1),
+                "seconds": _num(r.get("total_seconds"), 1),
+                "status": str(r.get("status", "-")),
+            }
+        )
     return rows
 
 
@@ -208,11 +233,15 @@ def write_report(folder: str | Path | None = None) -> tuple[Path, Path, list[str
     packages, devices = environment(results)
     png = curves_png(results)
     title = f"Course report: {len(results)} lab{'s' * (len(results) != 1)} in {folder.name}/"
-    css = ("body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0}"
-           "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}img{max-width:100%}")  # fmt: skip
-    html = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{escape(title)}</title>"
-            f"<style>{css}</style></head><body><h1>{escape(title)}</h1><h2>Results of every lab</h2>",
-            _html_table(COLUMNS, rows) if rows else "<p>No results files.</p>"]  # fmt: skip
+    css = (
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin:.5em 0}"
+        "td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}img{max-width:100%}"
+    )
+    html = [
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f"<style>{css}</style></head><body><h1>{escape(title)}</h1><h2>Results of every lab</h2>",
+        _html_table(COLUMNS, rows) if rows else "<p>No results files.</p>",
+    ]
     md = [
         f"# {_md(title)}",
         "",

@@ -53,9 +53,15 @@ class Reproduction:
     kernel_runs: int = 1
 
     def to_dict(self) -> dict:
-        return {"isolation": self.isolation, "ok": self.ok and not self.tampered, "checks": self.checks,
-                "problems": self.problems, "tampered": self.tampered, "definitions": self.definitions,
-                "kernel_runs": self.kernel_runs}  # fmt: skip
+        return {
+            "isolation": self.isolation,
+            "ok": self.ok and not self.tampered,
+            "checks": self.checks,
+            "problems": self.problems,
+            "tampered": self.tampered,
+            "definitions": self.definitions,
+            "kernel_runs": self.kernel_runs,
+        }
 
 
 @functools.cache
@@ -77,7 +83,7 @@ def bwrap_command() -> tuple[str, ...] | None:
         "/tmp",
         "--unshare-all",
         "--die-with-parent",
-    )  # fmt: skip; the kernel is already a new session
+    )  # the kernel is already a new session
     cmd += tuple(_rebound_under_tmp())
     try:
         ok = subprocess.run([*cmd, "true"], capture_output=True, timeout=30).returncode == 0
@@ -144,12 +150,17 @@ def prepare(sub_nb: dict, lab_nb: dict, pairs: dict[int, int], work: Path, param
     for position, cell in sorted(inserts, key=lambda p: -p[0]):
         nb.cells.insert(position, cell)
     tags = [c.metadata.get("tags", []) for c in nb.cells]
-    where = [i for i, t in enumerate(tags) if cells.INJECTED_TAG in t] or [i for i, t in enumerate(tags)
-                                                                          if "parameters" in t]  # fmt: skip
+    where = [i for i, t in enumerate(tags) if cells.INJECTED_TAG in t] or [
+        i for i, t in enumerate(tags) if "parameters" in t
+    ]
     results = work / "results"
     results.mkdir(parents=True, exist_ok=True)
-    lines = ["# inserted by the grader: results go to the throwaway folder", "import os as _os",
-             f"_os.environ['LABS_RESULTS_DIR'] = {str(results)!r}", f"results_dir = {str(results)!r}"]  # fmt: skip
+    lines = [
+        "# inserted by the grader: results go to the throwaway folder",
+        "import os as _os",
+        f"_os.environ['LABS_RESULTS_DIR'] = {str(results)!r}",
+        f"results_dir = {str(results)!r}",
+    ]
     injected = nb.metadata.get("papermill", {}).get("parameters") or {}
     if isinstance(injected.get("data_dir"), str) and not Path(injected["data_dir"]).is_dir():
         lines.append("data_dir = None")
@@ -169,19 +180,33 @@ def _kernel_manager(work: Path, memory: int, use_bwrap: bool | None):
     box = bwrap_command() if use_bwrap is not False else None
     if box:
         # in its own pid namespace the kernel's parent is pid 1, which ipykernel takes for "my parent died"
-        box = [*box, "--bind", str(work), str(work), "--chdir", str(work), "--setenv", "HOME", str(work),
-               "--unsetenv", "JPY_PARENT_PID", "--"]  # fmt: skip
+        box = [
+            *box,
+            "--bind",
+            str(work),
+            str(work),
+            "--chdir",
+            str(work),
+            "--setenv",
+            "HOME",
+            str(work),
+            "--unsetenv",
+            "JPY_PARENT_PID",
+            "--",
+        ]
     argv = [sys.executable, "-m", "helpers.course.reproduce", "--memory", str(memory), "--", *(box or []), *kernel]
-    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=str(work / "kernel-ipc"),
-                       connection_file=str(work / "kernel.json"))  # fmt: skip
+    km = AsyncKernelManager(
+        kernel_name="python3", transport="ipc", ip=str(work / "kernel-ipc"), connection_file=str(work / "kernel.json")
+    )
     km._kernel_spec = KernelSpec(
         argv=argv, display_name="reproduction", language="python", env={}, interrupt_mode="message"
     )  # a signal would stop bwrap, not the cell
     return km
 
 
-def _execute_here(nb, work: Path, cell_timeout: float, memory: int, use_bwrap: bool | None, conn,
-                  threads: int | None = None) -> None:  # fmt: skip
+def _execute_here(
+    nb, work: Path, cell_timeout: float, memory: int, use_bwrap: bool | None, conn, threads: int | None = None
+) -> None:
     """Run `nb` with nbclient in this (child) process; send (the executed notebook, replies, why it stopped)."""
     from nbclient import NotebookClient
 
@@ -190,16 +215,30 @@ def _execute_here(nb, work: Path, cell_timeout: float, memory: int, use_bwrap: b
     def on_cell_executed(cell, cell_index, execute_reply):
         replies[cell_index] = (execute_reply or {}).get("content", {}).get("status", "error")
 
-    env = {"HOME": str(work), "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LABS_HEADLESS": "1",
-           "MPLBACKEND": "Agg", "LABS_RESULTS_DIR": str(work / "results"), "LANG": "C.UTF-8",
-           "PYTHONNOUSERSITE": "1", "LABS_DATA_DIR": os.environ.get("LABS_DATA_DIR", "")}  # fmt: skip
+    env = {
+        "HOME": str(work),
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LABS_HEADLESS": "1",
+        "MPLBACKEND": "Agg",
+        "LABS_RESULTS_DIR": str(work / "results"),
+        "LANG": "C.UTF-8",
+        "PYTHONNOUSERSITE": "1",
+        "LABS_DATA_DIR": os.environ.get("LABS_DATA_DIR", ""),
+    }
     if threads:  # N kernels at once share the cores: torch's threads spin-wait, so oversubscribing costs 10x or more
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
     env = {k: v for k, v in env.items() if v}
     km = _kernel_manager(work, memory, use_bwrap)
-    client = NotebookClient(nb, km=km, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=False,
-                            skip_cells_with_tag="labs-never-skip", resources={"metadata": {"path": str(work)}},
-                            on_cell_executed=on_cell_executed)  # fmt: skip
+    client = NotebookClient(
+        nb,
+        km=km,
+        timeout=cell_timeout,
+        allow_errors=True,
+        interrupt_on_timeout=False,
+        skip_cells_with_tag="labs-never-skip",
+        resources={"metadata": {"path": str(work)}},
+        on_cell_executed=on_cell_executed,
+    )
     stopped = ""
     try:
         client.execute(env=env)
@@ -273,8 +312,9 @@ def compare(sub_nb, run_nb, lab_nb, replies: dict[int, str], stopped: str, isola
             why = f"{errors[0].get('ename')}: {str(errors[0].get('evalue'))[:200]}" if errors else "an error"
             result.problems.append(f"{label} raised {why} when run again")
         if meta.get("compare") and status is not None and j is not None:
-            lines = describe_difference(_flatten(sub_nb.cells[j].get("outputs", []), patterns),
-                                        _flatten(cell.outputs, patterns))  # fmt: skip
+            lines = describe_difference(
+                _flatten(sub_nb.cells[j].get("outputs", []), patterns), _flatten(cell.outputs, patterns)
+            )
             if lines:
                 result.problems.append(f"{label} differs:\n" + "\n".join(f"    {line}" for line in lines))
     tolerance = lab_nb.metadata.get("labs", {}).get("tolerance", {}) if isinstance(lab_nb.metadata, dict) else {}
@@ -298,9 +338,17 @@ def _printed(nb) -> list[tuple[str, int, float, float]]:
     return found
 
 
-def reproduce(sub_nb: dict, lab_nb: dict, *, params: dict | None = None, cell_timeout: float = 600,
-              notebook_timeout: float = 1800, memory: int = MEMORY_BYTES,
-              use_bwrap: bool | None = None, threads: int | None = None) -> dict:  # fmt: skip
+def reproduce(
+    sub_nb: dict,
+    lab_nb: dict,
+    *,
+    params: dict | None = None,
+    cell_timeout: float = 600,
+    notebook_timeout: float = 1800,
+    memory: int = MEMORY_BYTES,
+    use_bwrap: bool | None = None,
+    threads: int | None = None,
+) -> dict:
     """Re-run one submission (held in memory, as is its lab) in a throwaway folder; a Reproduction as a dict.
 
     A plain function of plain data, so `--workers N` can run it in worker processes. `threads`: the
@@ -313,8 +361,13 @@ def reproduce(sub_nb: dict, lab_nb: dict, *, params: dict | None = None, cell_ti
 
     sub, lab = (nbformat.convert(nbformat.reader.reads(json.dumps(nb)), 4) for nb in (sub_nb, lab_nb))
     isolation = isolation_name(use_bwrap)
-    limits = {"cell_timeout": cell_timeout, "notebook_timeout": notebook_timeout, "memory": memory,
-              "use_bwrap": use_bwrap, "threads": threads}  # fmt: skip
+    limits = {
+        "cell_timeout": cell_timeout,
+        "notebook_timeout": notebook_timeout,
+        "memory": memory,
+        "use_bwrap": use_bwrap,
+        "threads": threads,
+    }
     graded = {i for i, c in enumerate(lab.cells) if cells.is_graded_check(c)}
     works = []
     try:
@@ -371,8 +424,10 @@ def _apply_definitions(grade, run: dict) -> None:
         outcome = run.get("checks", {}).get(check.lab_index, run.get("checks", {}).get(str(check.lab_index)))
         if check.status == "passed" and outcome != "passed":
             check.status = "failed"
-            check.detail.append(f"passed in your kernel but {outcome or 'not run'} in a fresh one that ran the lab's "
-                                "own cells with only your definitions in place of your exercise cells")  # fmt: skip
+            check.detail.append(
+                f"passed in your kernel but {outcome or 'not run'} in a fresh one that ran the lab's "
+                "own cells with only your definitions in place of your exercise cells"
+            )
             failed.append(check.label)
     said = [*(f"dropped {d}" for d in dropped), *(f"raised {e}" for e in run.get("errors", [])[:5])]
     said += [run["stopped"]] if run.get("stopped") else []
@@ -430,8 +485,9 @@ def _cached(cache: Path | None, key: str) -> dict | None:
 
 def _store(cache: Path | None, key: str, result: dict) -> None:
     """Keep an outcome for the next run; not one the grader's own trouble decided (a failed start)."""
-    if cache is None or any(p.startswith(("could not re-run it", "stopped: the reproduction process died"))
-                            for p in result["problems"]):  # fmt: skip
+    if cache is None or any(
+        p.startswith(("could not re-run it", "stopped: the reproduction process died")) for p in result["problems"]
+    ):
         return
     from helpers import runtime
 
@@ -461,8 +517,10 @@ def reproduce_all(grades: list, workers: int = 1, cache: Path | None = None, **o
         earlier = _cached(cache, key)
         if earlier is not None:
             apply(g, earlier)
-            g.reproduce_detail.append("reused: these files, this lab and these limits were re-run by an earlier "
-                                      "grading run (grade --fresh runs them again)")  # fmt: skip
+            g.reproduce_detail.append(
+                "reused: these files, this lab and these limits were re-run by an earlier "
+                "grading run (grade --fresh runs them again)"
+            )
         else:
             jobs.append((g, sub, lab, key))
     if cache is not None and len(jobs) < len(grades):

@@ -126,8 +126,9 @@ def threads_per_job(jobs: int) -> int | None:
     return max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else None
 
 
-def run_notebook(notebook: Path, out: Path, params: dict, timeout: float | None,
-                 verbose: bool = False, threads: int | None = None) -> RunResult:  # fmt: skip
+def run_notebook(
+    notebook: Path, out: Path, params: dict, timeout: float | None, verbose: bool = False, threads: int | None = None
+) -> RunResult:
     """Execute one notebook with papermill in a subprocess; never raises for a failing lab.
 
     timeout: seconds, or None for no limit. threads: the kernel's CPU threads (None: every core);
@@ -136,8 +137,20 @@ def run_notebook(notebook: Path, out: Path, params: dict, timeout: float | None,
     executed = out / notebook.name
     results_file = out / f"{notebook.stem}.json"
     results_file.unlink(missing_ok=True)  # a stale file must not pass for this run's results
-    cmd = [sys.executable, "-m", "papermill", str(notebook), str(executed), "-k", "python3",
-           "--cwd", str(notebook.parent), "-y", json.dumps(params), "--no-progress-bar"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(notebook),
+        str(executed),
+        "-k",
+        "python3",
+        "--cwd",
+        str(notebook.parent),
+        "-y",
+        json.dumps(params),
+        "--no-progress-bar",
+    ]
     if verbose:
         cmd.append("--log-output")
     start = time.perf_counter()
@@ -145,13 +158,24 @@ def run_notebook(notebook: Path, out: Path, params: dict, timeout: float | None,
         env = {**os.environ, "LABS_HEADLESS": "1"}  # plain-text progress bars in the log
         if threads:  # torch reads these when it starts; more threads than cores would spin-wait
             env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
-        proc = subprocess.run(cmd, stdout=None if verbose else subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=timeout, env=env)  # fmt: skip
+        proc = subprocess.run(
+            cmd,
+            stdout=None if verbose else subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+            env=env,
+        )
         status = "ok" if proc.returncode == 0 else "failed"
         log = proc.stdout or ""
     except subprocess.TimeoutExpired:
-        status, log = "timeout", (f"stopped after the {timeout:.0f} s limit; run it again with a larger "
-                                  "--timeout SECONDS, or --timeout 0 for none")  # fmt: skip
+        status, log = (
+            "timeout",
+            (
+                f"stopped after the {timeout:.0f} s limit; run it again with a larger "
+                "--timeout SECONDS, or --timeout 0 for none"
+            ),
+        )
     seconds = time.perf_counter() - start
     result = RunResult(notebook.stem, status, seconds, executed)
     if results_file.exists():
@@ -175,8 +199,16 @@ def first_error(executed: Path) -> str:
     return ""
 
 
-def run(names: list[str], *, profile: str = "auto", out: str | Path = "executed", params: dict | None = None,
-        timeout: float | None = None, verbose: bool = False, jobs: int | str = 1) -> list[RunResult]:  # fmt: skip
+def run(
+    names: list[str],
+    *,
+    profile: str = "auto",
+    out: str | Path = "executed",
+    params: dict | None = None,
+    timeout: float | None = None,
+    verbose: bool = False,
+    jobs: int | str = 1,
+) -> list[RunResult]:
     """Run labs; check every notebook's parameters before executing any of them.
 
     timeout: seconds per notebook; 0 for none; None for the profile's default (DEFAULT_TIMEOUT).

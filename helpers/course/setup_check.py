@@ -65,8 +65,15 @@ def check_versions(path: str | Path = REQUIREMENTS) -> list[Check]:
     """Each pinned package: installed at its pin (OK), drifted within its series (WARN), or
     missing / another major version (FAIL; a missing instructor tool only warns)."""
     if not Path(path).is_file():  # an installed package: no requirements.txt beside it
-        return [Check("requirements.txt", True, f"not found at {path}: versions not compared with the pins",
-                      "run the check from a clone of the repository to compare them", warn=True)]  # fmt: skip
+        return [
+            Check(
+                "requirements.txt",
+                True,
+                f"not found at {path}: versions not compared with the pins",
+                "run the check from a clone of the repository to compare them",
+                warn=True,
+            )
+        ]
     checks = []
     for name, pin in pins(path).items():
         try:
@@ -119,8 +126,11 @@ def check_datasets(data_dir: str | Path | None = None, names=DATASETS) -> list[C
 
 def run_checks(device: str = "auto", data_dir: str | Path | None = None, datasets=DATASETS) -> list[Check]:
     """Every check of the setup notebook, printed as it goes; returns them all."""
-    sections = [("Packages (requirements.txt)", check_versions), ("Device", lambda: [check_device(device)]),
-                ("Datasets", lambda: check_datasets(data_dir, datasets))]  # fmt: skip
+    sections = [
+        ("Packages (requirements.txt)", check_versions),
+        ("Device", lambda: [check_device(device)]),
+        ("Datasets", lambda: check_datasets(data_dir, datasets)),
+    ]
     checks = []
     for title, run in sections:
         print(f"\n{title}")

@@ -76,8 +76,9 @@ def select(entries: list[tuple[str, Path, str]], shard: tuple[int, int]) -> list
     return [e for e in entries if shards[e[0]] == i]
 
 
-def write_manifest(out: Path, root: Path, shard: tuple[int, int], entries, rows: list[str], answers: list[str],
-                   pages: list[Path]) -> Path:  # fmt: skip
+def write_manifest(
+    out: Path, root: Path, shard: tuple[int, int], entries, rows: list[str], answers: list[str], pages: list[Path]
+) -> Path:
     """out/shard.json: the shard, the whole folder's listing, and the file of each grades.csv and answers.csv row."""
     from helpers.course.untrusted import atomic_write_text
 
@@ -122,19 +123,30 @@ def read_shard(folder: Path) -> dict:
         listing, graded = list(manifest["listing"]), list(manifest["graded"])
         row_keys, answer_keys, pages = list(manifest["rows"]), list(manifest["answers"]), list(manifest["pages"])
     except FileNotFoundError:
-        raise LabError(f"{folder} has no {MANIFEST}: --merge takes the --out folders of `grade --shard I/N` runs."
-                       ) from None  # fmt: skip
+        raise LabError(
+            f"{folder} has no {MANIFEST}: --merge takes the --out folders of `grade --shard I/N` runs."
+        ) from None
     except (ValueError, KeyError, TypeError, LabError) as err:
         raise LabError(f"{folder / MANIFEST} is unreadable ({err}); grade that shard again.") from None
     header, rows = _read_csv(folder / "grades.csv")
     answer_header, answers = _read_csv(folder / "answers.csv")
     for name, records, keys in (("grades.csv", rows, row_keys), ("answers.csv", answers, answer_keys)):
         if len(records) != len(keys):
-            raise LabError(f"{folder / name} has {len(records)} rows, its {MANIFEST} {len(keys)}: it was changed "
-                           "after grading; grade that shard again.")  # fmt: skip
-    return {"folder": folder, "shard": (i, n), "listing": listing, "graded": graded, "header": header,
-            "rows": list(zip(row_keys, rows, strict=True)), "answer_header": answer_header,
-            "answers": list(zip(answer_keys, answers, strict=True)), "pages": pages}  # fmt: skip
+            raise LabError(
+                f"{folder / name} has {len(records)} rows, its {MANIFEST} {len(keys)}: it was changed "
+                "after grading; grade that shard again."
+            )
+    return {
+        "folder": folder,
+        "shard": (i, n),
+        "listing": listing,
+        "graded": graded,
+        "header": header,
+        "rows": list(zip(row_keys, rows, strict=True)),
+        "answer_header": answer_header,
+        "answers": list(zip(answer_keys, answers, strict=True)),
+        "pages": pages,
+    }
 
 
 def _label(shard: dict) -> str:
@@ -146,21 +158,27 @@ def check_complete(shards: list[dict]) -> None:
     first = shards[0]
     for other in shards[1:]:
         if other["shard"][1] != first["shard"][1]:
-            raise LabError(f"{_label(first)} and {_label(other)} split the class into different numbers of shards; "
-                           "merge shards of one split (the same N).")  # fmt: skip
+            raise LabError(
+                f"{_label(first)} and {_label(other)} split the class into different numbers of shards; "
+                "merge shards of one split (the same N)."
+            )
         if other["listing"] != first["listing"]:
             extra = sorted(set(other["listing"]) ^ set(first["listing"]))
             which = f"{extra[0]} is in one listing and not the other" if extra else "their files are in another order"
-            raise LabError(f"{_label(first)} and {_label(other)} graded different submissions folders, or the "
-                           f"folder changed between them ({which}): grade all shards from one copy.")  # fmt: skip
+            raise LabError(
+                f"{_label(first)} and {_label(other)} graded different submissions folders, or the "
+                f"folder changed between them ({which}): grade all shards from one copy."
+            )
     where: dict[str, list[dict]] = {}
     for shard in shards:
         for name in shard["graded"]:
             where.setdefault(name, []).append(shard)
     for name, found in where.items():
         if len(found) > 1:
-            raise LabError(f"{name} was graded in more than one shard: {', '.join(map(_label, found))}; give each "
-                           "shard's output once.")  # fmt: skip
+            raise LabError(
+                f"{name} was graded in more than one shard: {', '.join(map(_label, found))}; give each "
+                "shard's output once."
+            )
     missing = [name for name in first["listing"] if name not in where]
     if missing:
         n = first["shard"][1]
@@ -187,8 +205,10 @@ def merge(folders: list[str | Path], out: str | Path, force: bool = False) -> tu
         raise LabError(f"--out {out} already holds files: name a new folder, or pass --force to overwrite them.")
     for shard in shards[1:]:
         if (shard["header"], shard["answer_header"]) != (shards[0]["header"], shards[0]["answer_header"]):
-            raise LabError(f"{_label(shard)} has other CSV columns than {_label(shards[0])}: grade every shard with "
-                           "the same version of the grader.")  # fmt: skip
+            raise LabError(
+                f"{_label(shard)} has other CSV columns than {_label(shards[0])}: grade every shard with "
+                "the same version of the grader."
+            )
     rows, answers = {}, {}
     for shard in shards:
         for name, record in shard["rows"]:
@@ -199,16 +219,19 @@ def merge(folders: list[str | Path], out: str | Path, force: bool = False) -> tu
     grades = [r for name in order for r in rows.get(name, [])]
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "grades.csv", _csv_text(shards[0]["header"], grades))
-    atomic_write_text(out / "answers.csv", _csv_text(shards[0]["answer_header"],
-                                                     [a for name in order for a in answers.get(name, [])]))  # fmt: skip
+    atomic_write_text(
+        out / "answers.csv", _csv_text(shards[0]["answer_header"], [a for name in order for a in answers.get(name, [])])
+    )
     copied: dict[str, dict] = {}
     for shard in shards:
         for page in shard["pages"]:
             if Path(page).name != page or not page.endswith(".html"):
                 raise LabError(f"{shard['folder'] / MANIFEST} names {page!r} as a page; grade that shard again.")
             if page in copied:
-                raise LabError(f"feedback page {page} is in {_label(copied[page])} and {_label(shard)}; "
-                               "grade every shard from one copy of the folder.")  # fmt: skip
+                raise LabError(
+                    f"feedback page {page} is in {_label(copied[page])} and {_label(shard)}; "
+                    "grade every shard from one copy of the folder."
+                )
             copied[page] = shard
             shutil.copyfile(shard["folder"] / page, out / page)
     return out, len(grades)

@@ -43,32 +43,45 @@ def _made(ref: dict) -> str:
 
 
 def results_md(refs: list[dict]) -> str:
-    lines = [HEADER + "# Reference results", "",
-             "Each row is one `reference/<profile>-<dataset>/<lab>.json`: the lab run once per seed "
-             "(the notebook's `seed`: its data split and its runs). Mean ± half the range over the seeds; "
-             "every metric the lab records is in the file.", "",
-             "| lab | profile | dataset | metric | mean ± spread | seeds | each seed | machine | made |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        HEADER + "# Reference results",
+        "",
+        "Each row is one `reference/<profile>-<dataset>/<lab>.json`: the lab run once per seed "
+        "(the notebook's `seed`: its data split and its runs). Mean ± half the range over the seeds; "
+        "every metric the lab records is in the file.",
+        "",
+        "| lab | profile | dataset | metric | mean ± spread | seeds | each seed | machine | made |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for ref in sorted(refs, key=_order):
         metric = headline_metric(ref)
         if metric is None:
             continue
         values = ref["metrics"][metric]
         each = " / ".join(f"{v:.1%}" for v in values["values"])
-        lines.append(f"| {ref['lab']} | {ref['profile']} | {ref['dataset']} | {metric} | {_percent(values)} | "
-                     f"{len(ref['seeds'])} | {each} | {reference.machine_line(ref)} | {_made(ref)} |")  # fmt: skip
+        lines.append(
+            f"| {ref['lab']} | {ref['profile']} | {ref['dataset']} | {metric} | {_percent(values)} | "
+            f"{len(ref['seeds'])} | {each} | {reference.machine_line(ref)} | {_made(ref)} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def times_md(refs: list[dict]) -> str:
-    lines = [HEADER + "# Minutes per lab", "",
-             "Wall-clock minutes of one run of the lab (the runner's time for the whole notebook, mean over "
-             "the reference's seeds), and where it was measured. A note says when the machine was shared.", "",
-             "| lab | profile | dataset | minutes per run | machine | note |", "|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        HEADER + "# Minutes per lab",
+        "",
+        "Wall-clock minutes of one run of the lab (the runner's time for the whole notebook, mean over "
+        "the reference's seeds), and where it was measured. A note says when the machine was shared.",
+        "",
+        "| lab | profile | dataset | minutes per run | machine | note |",
+        "|---|---|---|---|---|---|",
+    ]
     for ref in sorted(refs, key=_order):
         note = str(ref.get("made", {}).get("note", "")).replace("|", "\\|") or "-"
-        lines.append(f"| {ref['lab']} | {ref['profile']} | {ref['dataset']} | {_minutes(ref)} | "
-                     f"{reference.machine_line(ref)} | {note} |")  # fmt: skip
+        lines.append(
+            f"| {ref['lab']} | {ref['profile']} | {ref['dataset']} | {_minutes(ref)} | "
+            f"{reference.machine_line(ref)} | {note} |"
+        )
     return "\n".join(lines) + "\n"
 
 

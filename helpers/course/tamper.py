@@ -165,8 +165,9 @@ class _Scanner(ast.NodeVisitor):
 
     def visit_Attribute(self, node):
         base = _dotted(node.value)
-        if node.attr in IPYTHON_HOOKS and (node.attr not in ("events", "run_cell") or "ipython" in base.lower()
-                                           or "get_ipython" in base):  # fmt: skip
+        if node.attr in IPYTHON_HOOKS and (
+            node.attr not in ("events", "run_cell") or "ipython" in base.lower() or "get_ipython" in base
+        ):
             self.add(node, IPYTHON_HOOKS[node.attr])
         elif base == "sys" and node.attr in SYS_CALLS:
             self.add(node, SYS_CALLS[node.attr])
@@ -277,8 +278,11 @@ def lab_imports(lab_nb) -> set[str]:
 def student_cells(lab_nb, sub_nb) -> list[int]:
     """The submission's code cells the student wrote: every one whose text is not one of the lab's cells."""
     lab = {cells.normalized(c.source) for c in lab_nb.cells if c.get("cell_type") == "code"}
-    return [j for j, c in enumerate(sub_nb.cells)
-            if c.get("cell_type") == "code" and c.source.strip() and cells.normalized(c.source) not in lab]  # fmt: skip
+    return [
+        j
+        for j, c in enumerate(sub_nb.cells)
+        if c.get("cell_type") == "code" and c.source.strip() and cells.normalized(c.source) not in lab
+    ]
 
 
 def scan(lab_nb, sub_nb) -> list[str]:
@@ -318,6 +322,8 @@ def contradicting_results(data: dict, checks_passed: bool) -> list[str]:
     floor = learned_floor(classes)
     if value == value and value > floor:
         return []
-    return [f"results contradict the checks: {name} is {value:.3f}, at chance for {classes} classes (a working "
-            f"pipeline clears {floor:.2f}), yet every graded check passed; read the exercise cells and the "
-            "training output"]  # fmt: skip
+    return [
+        f"results contradict the checks: {name} is {value:.3f}, at chance for {classes} classes (a working "
+        f"pipeline clears {floor:.2f}), yet every graded check passed; read the exercise cells and the "
+        "training output"
+    ]

@@ -73,17 +73,26 @@ def _output_problems(where: str, out) -> list[str]:
     kind = out.get("output_type")
     if kind not in OUTPUT_TYPES:
         return [f"{where} has output_type {clip(repr(kind), 40)}"]
-    expected = {"stream": {"name": str, "text": "text"}, "error": {"ename": str, "evalue": str, "traceback": list},
-                "execute_result": {"data": dict}, "display_data": {"data": dict}}[kind]  # fmt: skip
-    problems = [f"{where} ({kind}) has {key} of type {type(out.get(key)).__name__}, not {getattr(t, '__name__', t)}"
-                for key, t in expected.items()
-                if not (_is_text(out.get(key)) if t == "text" else isinstance(out.get(key), t))]  # fmt: skip
+    expected = {
+        "stream": {"name": str, "text": "text"},
+        "error": {"ename": str, "evalue": str, "traceback": list},
+        "execute_result": {"data": dict},
+        "display_data": {"data": dict},
+    }[kind]
+    problems = [
+        f"{where} ({kind}) has {key} of type {type(out.get(key)).__name__}, not {getattr(t, '__name__', t)}"
+        for key, t in expected.items()
+        if not (_is_text(out.get(key)) if t == "text" else isinstance(out.get(key), t))
+    ]
     lines = out.get("traceback")
     if kind == "error" and isinstance(lines, list) and not all(isinstance(t, str) for t in lines):
         problems.append(f"{where} (error) has a traceback that is not lines of text")
     if isinstance(out.get("data"), dict):
-        problems += [f"{where} has {clip(mime, 40)} data that is not text" for mime, value in out["data"].items()
-                     if not str(mime).endswith("json") and not _is_text(value)]  # fmt: skip
+        problems += [
+            f"{where} has {clip(mime, 40)} data that is not text"
+            for mime, value in out["data"].items()
+            if not str(mime).endswith("json") and not _is_text(value)
+        ]
     if "metadata" in out and not isinstance(out["metadata"], dict):
         problems.append(f"{where} has metadata that is not an object")
     count = out.get("execution_count")

@@ -91,9 +91,13 @@ def sanitize(text: str, patterns: list[tuple[str, str]]) -> str:
 
 
 def _setup_source(lab_dir: Path, scratch: Path, overrides: dict) -> str:
-    lines = ["# inserted by `python -m helpers verify`: run where the lab runs; results go to a scratch folder",
-             "import os as _os", f"_os.chdir({str(lab_dir)!r})",
-             f"_os.environ['LABS_RESULTS_DIR'] = {str(scratch)!r}", f"results_dir = {str(scratch)!r}"]  # fmt: skip
+    lines = [
+        "# inserted by `python -m helpers verify`: run where the lab runs; results go to a scratch folder",
+        "import os as _os",
+        f"_os.chdir({str(lab_dir)!r})",
+        f"_os.environ['LABS_RESULTS_DIR'] = {str(scratch)!r}",
+        f"results_dir = {str(scratch)!r}",
+    ]
     lines += [f"{name} = {value!r}" for name, value in overrides.items()]
     return "\n".join(lines)
 
@@ -110,8 +114,10 @@ def prepare_copy(nb, lab_dir: Path, work: Path, params: dict | None = None) -> t
     injected = [i for i, t in enumerate(tags) if cells.INJECTED_TAG in t]
     where = injected or [i for i, t in enumerate(tags) if "parameters" in t]
     if not injected:
-        notes.append("no injected parameters (not run by papermill): re-ran with its parameters cell as saved"
-                     + (f" and {overrides}" if overrides else ""))  # fmt: skip
+        notes.append(
+            "no injected parameters (not run by papermill): re-ran with its parameters cell as saved"
+            + (f" and {overrides}" if overrides else "")
+        )
     copy = nbformat.from_dict(json.loads(json.dumps(nb)))
     for i, cell in enumerate(copy.cells):
         cell.metadata[INDEX_KEY] = i
@@ -179,8 +185,9 @@ def _problems(nb, records: list[dict], patterns) -> tuple[int, list[CellProblem]
     return checked, problems
 
 
-def verify_notebook(path: str | Path, *, labs_dir: Path = LABS_DIR, params: dict | None = None,
-                    timeout: float = 1800) -> Verification:  # fmt: skip
+def verify_notebook(
+    path: str | Path, *, labs_dir: Path = LABS_DIR, params: dict | None = None, timeout: float = 1800
+) -> Verification:
     """Re-execute one executed notebook with nbval and compare its checked cells."""
     path = Path(path)
     result = Verification(path)
@@ -197,10 +204,30 @@ def verify_notebook(path: str | Path, *, labs_dir: Path = LABS_DIR, params: dict
         copy, result.notes = prepare_copy(nb, lab_dir.resolve(), work, params)
         report, ini = work / "nbval.json", work / "pytest.ini"
         ini.write_text("[pytest]\n")
-        cmd = [sys.executable, "-m", "pytest", str(copy), "--nbval-lax", "--nbval-current-env",
-               "--nbval-sanitize-with", str(SANITIZE), "--nbval-cell-timeout", str(timeout),
-               "-p", "helpers.course.nbval_report", "--labs-verify-report", str(report), "-p", "no:cacheprovider",
-               "-c", str(ini), "--rootdir", str(work), "-q", "--color=no"]  # fmt: skip
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(copy),
+            "--nbval-lax",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            str(SANITIZE),
+            "--nbval-cell-timeout",
+            str(timeout),
+            "-p",
+            "helpers.course.nbval_report",
+            "--labs-verify-report",
+            str(report),
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(ini),
+            "--rootdir",
+            str(work),
+            "-q",
+            "--color=no",
+        ]
         env = {**os.environ, "LABS_HEADLESS": "1", "LABS_RESULTS_DIR": str(work / "results")}
         proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
         if proc.returncode not in (0, 1) or not report.exists():

@@ -80,8 +80,16 @@ class ConvGroup(nn.Module):
 class FastNet(nn.Module):
     """airbench94's network. Call `init_whitening(model.whiten, train_images)` before training."""
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 3, *, widths: tuple[int, ...] = WIDTHS,
-                 scale: float = 1 / 9, act_layer=nn.GELU, norm_layer=FrozenScaleBatchNorm):  # fmt: skip
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        *,
+        widths: tuple[int, ...] = WIDTHS,
+        scale: float = 1 / 9,
+        act_layer=nn.GELU,
+        norm_layer=FrozenScaleBatchNorm,
+    ):
         super().__init__()
         whiten_width = 2 * in_channels * 2 * 2  # each eigenvector of the 2x2 patch covariance and its negative
         self.whiten = nn.Conv2d(in_channels, whiten_width, 2, padding=0)  # bias learnable, weight frozen

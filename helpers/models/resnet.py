@@ -66,8 +66,16 @@ def make_shortcut(in_channels: int, out_channels: int, stride: int, kind: str, n
 class BasicBlock(nn.Module):
     """conv3x3 -> norm -> act -> conv3x3 -> norm, plus the shortcut, then act."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, *, shortcut: str = "A",
-                 act_layer=nn.ReLU, norm_layer=nn.BatchNorm2d):  # fmt: skip
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        stride: int = 1,
+        *,
+        shortcut: str = "A",
+        act_layer=nn.ReLU,
+        norm_layer=nn.BatchNorm2d,
+    ):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=False)
         self.bn1 = norm_layer(out_channels)
@@ -92,9 +100,18 @@ class ResNet(nn.Module):
         `BasicBlock` with this net's shortcut, act_layer and norm_layer (the stem always uses those).
     """
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 3, *, depth: int = 3, shortcut: str = "A",
-                 widths: tuple[int, ...] = WIDTHS, act_layer=nn.ReLU, norm_layer=nn.BatchNorm2d,
-                 block=None):  # fmt: skip
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        *,
+        depth: int = 3,
+        shortcut: str = "A",
+        widths: tuple[int, ...] = WIDTHS,
+        act_layer=nn.ReLU,
+        norm_layer=nn.BatchNorm2d,
+        block=None,
+    ):
         super().__init__()
         if shortcut not in SHORTCUTS:
             raise LabError(f"Unknown shortcut {shortcut!r}. Valid: {', '.join(SHORTCUTS)}.")

@@ -13,8 +13,9 @@ from torch import nn
 
 
 class SimpleNN(nn.Module):
-    def __init__(self, num_classes: int = 10, in_channels: int = 3, *, act_layer=nn.ReLU,
-                 norm_layer=None, dropout: float = 0.0):  # fmt: skip
+    def __init__(
+        self, num_classes: int = 10, in_channels: int = 3, *, act_layer=nn.ReLU, norm_layer=None, dropout: float = 0.0
+    ):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, 8, 5)
         self.bn1 = norm_layer(8) if norm_layer else nn.Identity()

@@ -48,10 +48,12 @@ class SimpleNet(nn.Module):
         super().__init__()
         w1, w2, w3 = widths
         self.features = nn.Sequential(
-            *conv_block(in_channels, w1, 3, conv_layer, norm=False), nn.MaxPool2d(2),  # (B, w1, H/2, W/2)
-            *conv_block(w1, w2, 3, conv_layer, norm=False), nn.MaxPool2d(2),  # (B, w2, H/4, W/4)
+            *conv_block(in_channels, w1, 3, conv_layer, norm=False),
+            nn.MaxPool2d(2),  # (B, w1, H/2, W/2)
+            *conv_block(w1, w2, 3, conv_layer, norm=False),
+            nn.MaxPool2d(2),  # (B, w2, H/4, W/4)
             *conv_block(w2, w3, 1, conv_layer, norm=False),  # (B, w3, H/4, W/4)
-        )  # fmt: skip
+        )
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(w3, num_classes)
         init_weights(self)
@@ -74,16 +76,25 @@ class SkipBlock(nn.Module):
 class CustomNet(nn.Module):
     """SimpleNet + BatchNorm + four skip blocks + a two-layer head (3 + 3 + 4 x 3 + 1 = 19 convs)."""
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 3, *, widths=(32, 64, 128), skip_blocks: int = 4,
-                 conv_layer=nn.Conv2d):  # fmt: skip
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        *,
+        widths=(32, 64, 128),
+        skip_blocks: int = 4,
+        conv_layer=nn.Conv2d,
+    ):
         super().__init__()
         w1, w2, w3 = widths
         self.features = nn.Sequential(
-            *conv_block(in_channels, w1, 3, conv_layer, norm=True), nn.MaxPool2d(2),  # (B, w1, H/2, W/2)
-            *conv_block(w1, w2, 3, conv_layer, norm=True), nn.MaxPool2d(2),  # (B, w2, H/4, W/4)
+            *conv_block(in_channels, w1, 3, conv_layer, norm=True),
+            nn.MaxPool2d(2),  # (B, w1, H/2, W/2)
+            *conv_block(w1, w2, 3, conv_layer, norm=True),
+            nn.MaxPool2d(2),  # (B, w2, H/4, W/4)
             *[SkipBlock(w2, conv_layer) for _ in range(skip_blocks)],  # (B, w2, H/4, W/4)
             *conv_block(w2, w3, 1, conv_layer, norm=False),  # (B, w3, H/4, W/4)
-        )  # fmt: skip
+        )
         self.pool = nn.AdaptiveMaxPool2d(1)
         self.head = nn.Sequential(nn.Linear(w3, w3), nn.BatchNorm1d(w3), nn.ReLU(), nn.Linear(w3, num_classes))
         init_weights(self)

@@ -56,8 +56,9 @@ class AttentionBase(nn.Module):
     ViT uses 20 heads of 16 on a 32-wide embedding (inner width 320).
     """
 
-    def __init__(self, dim: int, num_heads: int, mask: torch.Tensor | None = None, drop: float = 0.0,
-                 head_dim: int | None = None):  # fmt: skip
+    def __init__(
+        self, dim: int, num_heads: int, mask: torch.Tensor | None = None, drop: float = 0.0, head_dim: int | None = None
+    ):
         super().__init__()
         self.num_heads, self.head_dim = num_heads, head_dim or dim // num_heads
         inner = num_heads * self.head_dim
@@ -113,9 +114,19 @@ class Mlp(nn.Module):
 class Block(nn.Module):
     """Pre-norm transformer block: x + attn(norm(x)), then x + mlp(norm(x))."""
 
-    def __init__(self, dim: int, num_heads: int, mlp_hidden: int, mask: torch.Tensor | None = None, *,
-                 drop: float = 0.0, head_dim: int | None = None, attn_layer=Attention, act_layer=nn.GELU,
-                 norm_layer=nn.LayerNorm):  # fmt: skip
+    def __init__(
+        self,
+        dim: int,
+        num_heads: int,
+        mlp_hidden: int,
+        mask: torch.Tensor | None = None,
+        *,
+        drop: float = 0.0,
+        head_dim: int | None = None,
+        attn_layer=Attention,
+        act_layer=nn.GELU,
+        norm_layer=nn.LayerNorm,
+    ):
         super().__init__()
         self.kind = "global" if mask is None else "local"
         self.norm1 = norm_layer(dim)
@@ -151,11 +162,28 @@ class ViT(nn.Module):
     the student's. mask_fn: `mask_fn(grid, window_size)` -> (N, N) bool, the local blocks' mask.
     """
 
-    def __init__(self, num_classes: int = 10, in_channels: int = 3, *, img_size: int = 32, patch_size: int = 4,
-                 dim: int = 128, depth: int = 6, num_heads: int = 4, mlp_ratio: float = 2.0, window_size: int = 4,
-                 block_kinds: Sequence[str] | None = None, drop: float = 0.0, head_dim: int | None = None,
-                 mlp_hidden: int | None = None, head_hidden: int | None = None, attn_layer=Attention,
-                 mask_fn=window_mask, act_layer=nn.GELU, norm_layer=nn.LayerNorm):  # fmt: skip
+    def __init__(
+        self,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        *,
+        img_size: int = 32,
+        patch_size: int = 4,
+        dim: int = 128,
+        depth: int = 6,
+        num_heads: int = 4,
+        mlp_ratio: float = 2.0,
+        window_size: int = 4,
+        block_kinds: Sequence[str] | None = None,
+        drop: float = 0.0,
+        head_dim: int | None = None,
+        mlp_hidden: int | None = None,
+        head_hidden: int | None = None,
+        attn_layer=Attention,
+        mask_fn=window_mask,
+        act_layer=nn.GELU,
+        norm_layer=nn.LayerNorm,
+    ):
         super().__init__()
         check_sizes(img_size, patch_size, dim, num_heads, window_size, head_dim)
         self.grid = img_size // patch_size  # patches per side
@@ -170,8 +198,9 @@ class ViT(nn.Module):
         )
         self.norm = norm_layer(dim)
         if head_hidden:  # the TU Wien ViT's MLP head
-            self.head = nn.Sequential(nn.Linear(dim, head_hidden), act_layer(), nn.Dropout(drop),
-                                      nn.Linear(head_hidden, num_classes))  # fmt: skip
+            self.head = nn.Sequential(
+                nn.Linear(dim, head_hidden), act_layer(), nn.Dropout(drop), nn.Linear(head_hidden, num_classes)
+            )
         else:
             self.head = nn.Linear(dim, num_classes)
         self.init_weights()
@@ -214,8 +243,9 @@ class ViT(nn.Module):
         return maps
 
 
-def check_sizes(img_size: int, patch_size: int, dim: int, num_heads: int, window_size: int,
-                head_dim: int | None = None) -> None:  # fmt: skip
+def check_sizes(
+    img_size: int, patch_size: int, dim: int, num_heads: int, window_size: int, head_dim: int | None = None
+) -> None:
     """Clear errors for sizes that do not fit together."""
     if img_size % patch_size:
         raise LabError(f"img_size {img_size} is not a multiple of patch_size {patch_size}.")

@@ -17,7 +17,7 @@ PLANTED = {
             "mask inverted (True where attention is forbidden)",
             "window[:, None] == window[None, :]",
             "window[:, None] != window[None, :]",
-        ),  # fmt: skip
+        ),
         Planted("strided windows: % instead of //", "arange(grid) // window_size", "arange(grid) % window_size"),
         Planted("window ids collide: row + column", "band[:, None] * grid + band", "band[:, None] + band"),
     ],
