@@ -103,6 +103,10 @@ TOOLS = {
     "jupyterlab": "opens the labs",
     "ipykernel": "runs the notebooks' kernel",
     "ruff": "lint (make lint)",
+    "sphinx": "builds the site (make site runs python -m sphinx)",
+    "myst-nb": "the site's notebook reader (docs/conf.py's extension)",
+    "sphinx-book-theme": "the site's theme (docs/conf.py)",
+    "playwright": "drives Chromium in the site's browser test",
     "psycopg-binary": "psycopg's compiled part",
 }
 
