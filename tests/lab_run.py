@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import os
 import shutil
 import subprocess
 import sys
@@ -41,7 +42,10 @@ def _smoke_run(*labs: str) -> tuple[Path, subprocess.CompletedProcess]:
         "--out",
         str(out),
     ]
-    return out, subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    # the kernels draw with Jupyter's inline backend, as in `make labs`, so the executed labs hold their figures
+    # (the site test reads them); conftest's MPLBACKEND=Agg is for plots drawn in the test process itself
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    return out, subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, env=env)
 
 
 @functools.cache
