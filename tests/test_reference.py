@@ -28,14 +28,6 @@ REFERENCES = sorted(reference.REFERENCE_DIR.glob("*-*/[0-9][0-9]_*.json"))
 # 30-minute smoke limit. Make one with `python -m helpers reference NN --profile smoke -p device=cpu-strict`
 # (on a quiet machine, seconds to a minute per seed), commit it and take the lab off this list.
 PENDING = {
-    "05_regularization",
-    "06_resnet20",
-    "07_vit",
-    "08_fast_cifar",
-    "09_convolution",
-    "10_evaluation",
-    "11_transfer",
-    "12_interpretation_adversarial",
     "13_hparam_search",
 }
 MAKE = "python -m helpers reference {} --profile smoke -p device=cpu-strict"
