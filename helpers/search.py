@@ -268,10 +268,10 @@ def optimize(study: optuna.Study, objective_fn: Callable, trials: int, desc: str
     from helpers.training import progress_bar
 
     done = finished(study)
-    if done >= trials:
+    if done >= trials and not _waiting(study):
         return
     budget = optuna.study.MaxTrialsCallback(trials, states=FINISHED)
-    bar = progress_bar(trials, desc or "", initial=done, disable=desc is None)
+    bar = progress_bar(trials, desc or "", initial=min(done, trials), disable=desc is None)
 
     def show(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         bar.n = min(trials, finished(study))
@@ -283,9 +283,18 @@ def optimize(study: optuna.Study, objective_fn: Callable, trials: int, desc: str
         bar.set_postfix(best=f"{best:.4f}", pruned=pruned)
 
     try:
-        study.optimize(objective_fn, callbacks=[budget, show], gc_after_trial=False, show_progress_bar=False)
+        if done < trials:
+            study.optimize(objective_fn, callbacks=[budget, show], gc_after_trial=False, show_progress_bar=False)
+        # A dead worker's trial is retried even once the budget is met: the retry is already queued
+        # (WAITING) with the parameters it drew, and optimize() takes queued trials first.
+        while left := _waiting(study):
+            study.optimize(objective_fn, n_trials=left, callbacks=[show], gc_after_trial=False, show_progress_bar=False)
     finally:
         bar.close()
+
+
+def _waiting(study: optuna.Study) -> int:
+    return len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
 
 
 def _worker(lab: str, storage: str, name: str, sampler: str, trials: int, profile: str, seed: int) -> None:
@@ -335,8 +344,7 @@ def _finish_orphans(study: optuna.Study, args: tuple, seed: int) -> None:
     if study.get_trials(deepcopy=False, states=(running,)):
         time.sleep(GRACE_SECONDS + HEARTBEAT_SECONDS)
         optuna.storages.fail_stale_trials(study)
-    waiting = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,))
-    if waiting or finished(study) < args[4]:
+    if _waiting(study) or finished(study) < args[4]:
         _worker(*args, seed)
 
 

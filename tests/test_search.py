@@ -170,3 +170,22 @@ def test_bad_input_gets_clear_errors(tmp_path):
     assert proc.returncode == 2 and "Sweepable" in proc.stderr and "Traceback" not in proc.stderr
     proc = cli("sweep", "01", "--storage", storage, "--trials", "0")
     assert proc.returncode == 2 and "at least 1" in proc.stderr
+
+
+def test_a_retry_queued_after_the_budget_is_met_still_runs(tmp_path):
+    """A dead worker's retry can be queued when the other workers have already met the budget:
+    optimize() runs it anyway, with the parameters the dead trial drew, and only it."""
+    study = optuna.create_study(storage=f"sqlite:///{tmp_path / 's.db'}", direction="maximize")
+    seen = []
+
+    def objective(trial: optuna.Trial) -> float:
+        seen.append(trial.suggest_float("x", 0.0, 1.0))
+        return seen[-1]
+
+    search.optimize(study, objective, trials=3)
+    assert search.finished(study) == 3 and len(seen) == 3
+    study.enqueue_trial({"x": 0.25})  # what the stale-trial callback leaves: a WAITING trial
+    search.optimize(study, objective, trials=3)
+    assert seen[3:] == [0.25] and search.finished(study) == 4
+    search.optimize(study, objective, trials=3)  # nothing queued and the budget met: nothing runs
+    assert len(seen) == 4
