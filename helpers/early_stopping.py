@@ -1,28 +1,26 @@
-"""Early stopping around `fit`: stop when validation accuracy has not improved for `patience`
-epochs, then restore the best epoch's weights (lab 10).
+"""Early stopping: a `fit` callback that ends the run when validation accuracy has not improved for
+`patience` epochs; `fit_early_stopping` then restores the best epoch's weights (lab 10).
 
-`fit` already writes `best.pt` at the best validation accuracy and resumes from `last.pt`;
-`fit_early_stopping` calls it one epoch at a time on one checkpoint folder, asks `EarlyStopping`
-after each epoch whether to go on, and at the end loads `best.pt` (`Checkpoints.load_best`).
+`fit(checkpoint_dir=...)` writes `best.pt` at the best validation accuracy; `EarlyStopping` sets
+`run.stop` after the epoch that used up the patience, and `Checkpoints.load_best` loads `best.pt`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.training import Checkpoints, History, fit
+from helpers.training import Callback, Checkpoints, History, fit
 
 
 @dataclass
-class EarlyStopping:
+class EarlyStopping(Callback):
     """Stop once `patience` epochs have passed since the best `key` (ties do not count as better)."""
 
     patience: int
     key: str = "val_top1"
+    verbose: bool = False
 
     def epochs_since_best(self, history: History) -> int:
         values = history[self.key]
@@ -31,6 +29,14 @@ class EarlyStopping:
 
     def should_stop(self, history: History) -> bool:
         return len(history) > 0 and self.epochs_since_best(history) >= self.patience
+
+    def on_epoch_end(self, run, row: dict) -> None:
+        if self.verbose:
+            print(
+                f"epoch {row['epoch']}: train loss {row['train_loss']:.4f}, val top-1 {row[self.key]:.4f}, "
+                f"epochs since the best {self.epochs_since_best(run.history)}"
+            )
+        run.stop = run.stop or self.should_stop(run.history)
 
 
 def fit_early_stopping(
@@ -52,30 +58,19 @@ def fit_early_stopping(
     """
     folder = Path(checkpoint_dir)
     shutil.rmtree(folder, ignore_errors=True)
-    stopper, history = EarlyStopping(patience), History()
-    for epoch in range(1, max_epochs + 1):
-        with contextlib.redirect_stdout(io.StringIO()):  # fit prints "resumed from ..." every epoch
-            history = fit(
-                model,
-                train,
-                val,
-                epochs=epoch,
-                optimizer=optimizer,
-                checkpoint_dir=folder,
-                progress=False,
-                **fit_kwargs,
-            )
-        if history.diverged:
-            print(f"diverged: {history.message}")
-            break
-        row = history.last()
-        if verbose:
-            print(
-                f"epoch {epoch}: train loss {row['train_loss']:.4f}, val top-1 {row['val_top1']:.4f}, "
-                f"epochs since the best {stopper.epochs_since_best(history)}"
-            )
-        if stopper.should_stop(history):
-            break
+    stopper = EarlyStopping(patience, verbose=verbose)
+    callbacks = [*fit_kwargs.pop("callbacks", ()), stopper]
+    history = fit(
+        model,
+        train,
+        val,
+        epochs=max_epochs,
+        optimizer=optimizer,
+        checkpoint_dir=folder,
+        callbacks=callbacks,
+        progress=False,
+        **fit_kwargs,
+    )
     best_epoch = Checkpoints(folder).load_best(model)
     stopped = len(history)
     return history, {

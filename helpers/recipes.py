@@ -60,7 +60,7 @@ from helpers.loader import Augment, Loader
 from helpers.metrics import topk_correct
 from helpers.models.fastnet import EMA, FastNet, init_whitening, mirror_logits, predict_tta
 from helpers.models.vit import Attention, ViT, window_mask
-from helpers.training import History, evaluate, fit
+from helpers.training import Callback, History, StopAfter, evaluate, fit
 
 OPTIMIZERS = ("nesterov", "sgd", "adamw")
 SCHEDULES = ("triangle", "step")
@@ -173,26 +173,6 @@ class Triangle:
         return 1 + (self.end - 1) * min(1.0, (step - top) / max(1, self.total - top))
 
 
-class StepLimit:
-    """A Loader that stops after `total` batches over all epochs (airbench's 9.9 epochs)."""
-
-    def __init__(self, loader: Loader, total: int):
-        self.loader, self.total, self.seen = loader, total, 0
-
-    def __len__(self) -> int:
-        return len(self.loader)
-
-    def __getattr__(self, name):
-        return getattr(self.loader, name)
-
-    def __iter__(self):
-        for batch in self.loader:
-            if self.seen >= self.total:
-                return
-            self.seen += 1
-            yield batch
-
-
 def make_optimizer(model: nn.Module, r: FastRecipe) -> torch.optim.Optimizer:
     """SGD (Nesterov or not) or AdamW; BatchNorm biases get `bias_scaler` x the learning rate.
 
@@ -281,13 +261,9 @@ def train_fastnet(
     opt = make_optimizer(model, r)
     per_epoch = len(loader)
     total = math.ceil(r.epochs * per_epoch)
-    lookahead = Lookahead(model, r, per_epoch, total)
-
-    def after_step(step: int) -> None:
-        if r.whiten_bias_epochs is not None and step == r.whiten_bias_epochs * per_epoch:
-            model.whiten.bias.requires_grad_(False)  # frozen from here on (SGD skips it: no gradient)
-        lookahead(step)
-
+    steps = [StopAfter(total), Lookahead(model, r, per_epoch, total)]
+    if r.whiten_bias_epochs is not None:
+        steps.insert(1, FreezeAfter(model.whiten.bias, r.whiten_bias_epochs * per_epoch))
     scheduler = (
         Triangle(total, r.lr_peak, r.lr_start, r.lr_end)
         if r.schedule == "triangle"
@@ -296,14 +272,14 @@ def train_fastnet(
     net = torch.compile(model) if compile else model
     history = fit(
         net,
-        StepLimit(loader, total),
+        loader,
         val_loader,
         epochs=math.ceil(total / per_epoch),
         optimizer=opt,
         progress=progress,
         desc=desc,
         scheduler=scheduler,
-        after_step=after_step,
+        callbacks=steps,
         loss_fn=lambda logits, y: smoothed_loss(logits, y, r.label_smoothing),
     )
     runtime.synchronize(device)
@@ -320,8 +296,20 @@ def smoothed_loss(logits: torch.Tensor, y: torch.Tensor, smoothing: float) -> to
     return F.cross_entropy(logits, y, label_smoothing=smoothing, reduction="none").mean()
 
 
-class Lookahead:
-    """airbench's lookahead, called after every step: from `lookahead_start_epochs` on, every
+class FreezeAfter(Callback):
+    """Stop training `param` after `steps` optimizer steps (SGD skips a parameter without a gradient):
+    airbench's whitening bias, trained for its first 3 epochs."""
+
+    def __init__(self, param: nn.Parameter, steps: int):
+        self.param, self.steps = param, steps
+
+    def on_step_end(self, run) -> None:
+        if run.step == self.steps:
+            self.param.requires_grad_(False)
+
+
+class Lookahead(Callback):
+    """airbench's lookahead, after every step: from `lookahead_start_epochs` on, every
     `lookahead_every` steps, move a moving average of the weights towards them and put the average
     back into the model (decay 0.95^5 * (step / total)^3: free early, strong averaging at the end).
     After the last step the model is the average (the steps since the last pull are dropped)."""
@@ -331,6 +319,9 @@ class Lookahead:
         # from the start (the legacy script): the average starts from the weights before the first
         # step; from a later epoch (the first release): from the weights at its first pull
         self.ema: EMA | None = EMA(model) if r.lookahead_every and not r.lookahead_start_epochs else None
+
+    def on_step_end(self, run) -> None:
+        self(run.step)
 
     def __call__(self, step: int) -> None:
         r = self.r
@@ -389,7 +380,7 @@ def uw_madison_jitter(
 
 
 class Augmented:
-    """A training Loader whose batches also pass through `fn(x, generator)` (after its crop and flip)."""
+    """A training Loader's batches, each also passed through `fn(x, generator)` (after its crop and flip)."""
 
     def __init__(self, loader: Loader, fn: Callable, seed: int = 0):
         self.loader, self.fn = loader, fn
@@ -397,9 +388,6 @@ class Augmented:
 
     def __len__(self) -> int:
         return len(self.loader)
-
-    def __getattr__(self, name):
-        return getattr(self.loader, name)
 
     def __iter__(self):
         for x, y in self.loader:

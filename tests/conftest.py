@@ -32,7 +32,7 @@ def _starts_notebooks(argv: list[str]) -> bool:
 
 def _skip_notebooks(what: str):
     def refuse(*args, **kwargs):
-        pytest.skip(f"executes {what}: left to `make test` (the fast tier runs no notebook)")
+        pytest.skip(f"executes {what}: left to `make test` (the fast tier runs no notebook)", allow_module_level=True)
 
     return refuse
 
@@ -54,7 +54,7 @@ def pytest_configure(config):
     def guarded_init(self, args, *rest, **kwargs):
         argv = [str(a) for a in args] if isinstance(args, (list, tuple)) else str(args).split()
         if _starts_notebooks(argv):
-            pytest.skip(f"executes notebooks ({' '.join(argv[:6])} ...): left to `make test`")
+            pytest.skip(f"executes notebooks ({' '.join(argv[:6])} ...): left to `make test`", allow_module_level=True)
         popen_init(self, args, *rest, **kwargs)
 
     subprocess.Popen.__init__ = guarded_init

@@ -12,7 +12,7 @@ from helpers.errors import LabError
 from helpers.loader import Augment, Loader
 from helpers.metrics import accuracy, confusion_matrix, per_class_accuracy, topk_correct
 from helpers.models.simple import SimpleNN
-from helpers.training import Checkpoints, History, evaluate, fit
+from helpers.training import Callback, Checkpoints, DivergenceGuard, History, StopAfter, evaluate, fit
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +146,7 @@ def test_fit_reads_nothing_back_per_step(toy):
                 epochs=2,
                 optimizer=opt,
                 progress=False,
-                check_every=1000,
+                callbacks=[DivergenceGuard(every=1000)],
             )
         counts[batch] = mode.reads
     assert counts[10] == counts[100] < 30, f"host reads: {counts} (90 steps vs 9 steps per epoch)"
@@ -154,7 +154,7 @@ def test_fit_reads_nothing_back_per_step(toy):
 
 def test_divergence_within_the_check_window_stops_the_run(toy):
     model, opt, train, val = make_run(toy, lr=1e6, dropout=0.0)
-    history = fit(model, train, val, epochs=3, optimizer=opt, progress=False, check_every=3)
+    history = fit(model, train, val, epochs=3, optimizer=opt, progress=False, callbacks=[DivergenceGuard(every=3)])
     assert history.diverged and len(history) == 0 and "in epoch 1" in history.message
 
 
@@ -269,3 +269,45 @@ def test_fit_logs_each_epoch_to_a_hook_and_to_tensorboard(toy, tmp_path, monkeyp
     assert {"train/loss", "val/top1", "lr", "seconds"} <= set(events.Tags()["scalars"])
     logged = [(e.step, e.value) for e in events.Scalars("val/top1")]
     assert logged == [(r["epoch"], pytest.approx(r["val_top1"])) for r in history.rows]
+
+
+def _dataset(split, n: int) -> torch.utils.data.TensorDataset:
+    mean, std = torch.tensor(split.mean).view(1, -1, 1, 1), torch.tensor(split.std).view(1, -1, 1, 1)
+    return torch.utils.data.TensorDataset((split.images[:n].float() / 255 - mean) / std, split.labels[:n])
+
+
+def test_fit_trains_through_a_plain_torch_dataloader_on_fashion_mnist(fmnist):
+    """Any iterable of (x, y) batches: a torch DataLoader over real Fashion-MNIST, no course Loader."""
+    torch.manual_seed(0)
+    train = torch.utils.data.DataLoader(_dataset(fmnist.train, 6000), batch_size=100, shuffle=True)
+    val = torch.utils.data.DataLoader(_dataset(fmnist.test, 2000), batch_size=500)
+    model = SimpleNN(num_classes=10, in_channels=1)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    history = fit(model, train, val, epochs=2, optimizer=opt, progress=False)
+    assert history.status == "ok" and len(history) == 2 and "train_top5" in history.rows[0]
+    assert history.last()["val_top1"] > 0.7, history.rows  # chance is 0.1
+
+
+def test_a_generator_of_batches_gets_a_clear_error_in_its_second_epoch(toy):
+    model, opt, train, val = make_run(toy)
+    with pytest.raises(LabError, match="no training batches came in epoch 2.*not a generator"):
+        fit(model, (batch for batch in train), val, epochs=2, optimizer=opt, progress=False)
+
+
+def test_callbacks_see_every_step_and_epoch_and_can_stop_the_run_mid_epoch(toy):
+    """StopAfter ends the run mid-epoch (lab 08's 9.9 epochs): the partial epoch is recorded."""
+    model, opt, train, val = make_run(toy)  # 9 steps per epoch
+
+    class Count(Callback):
+        steps = epochs = 0
+
+        def on_step_end(self, run):
+            self.steps += 1
+
+        def on_epoch_end(self, run, row):
+            self.epochs += 1
+
+    count = Count()
+    history = fit(model, train, val, epochs=3, optimizer=opt, progress=False, callbacks=[StopAfter(20), count])
+    assert (count.steps, count.epochs, len(history)) == (20, 3, 3)
+    assert history.status == "ok" and "val_top1" in history.last()
