@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from helpers.data import Split
+from helpers.data import Split, load_splits
 from helpers.loader import Loader
+from helpers.training import progress_bar
 
 
 class Normalize(nn.Module):
@@ -48,7 +49,6 @@ def unit_range(split: Split) -> Split:
 
 def pixel_loaders(cfg, device, eval_batch_size: int = 500) -> tuple:
     """(dataset, train, val, test): Loaders of images in [0, 1], split as `cfg` says."""
-    from helpers.data import load_splits
 
     ds, train, val, test = load_splits(cfg)
     return (
@@ -139,7 +139,6 @@ def accuracy_under_attack(
 
     With `desc`, a progress bar counts the attacked batches (over every eps) under that name.
     """
-    from helpers.training import progress_bar
 
     was_training = model.training
     model.eval()

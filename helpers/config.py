@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from helpers import catalog, runtime
 from helpers.errors import LabError, did_you_mean
 
 PROFILES = ("smoke", "quick", "full")
@@ -647,7 +648,6 @@ def recipe_json(lab: str, profile: str | None = "auto", **overrides) -> dict:
 def setup(lab: str, profile: str | None = "auto", **params) -> tuple[LabConfig, torch.device]:
     """What the first code cell of every lab does: resolve the config, pick the device, seed
     everything, ask for deterministic kernels, and print one line on each."""
-    from helpers import catalog, runtime
 
     cfg = resolve(lab, profile, **params)
     device = runtime.pick_device(cfg.device)

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from helpers import runtime
+from helpers.config import default_dir
 from helpers.errors import LabError, did_you_mean
 
 BUILTIN = ("cifar10", "fashion-mnist", "synthetic")
@@ -123,7 +124,6 @@ def load(name: str, data_dir: str | Path | None = None, *, download: bool | None
 
 
 def _default_data_dir() -> Path:
-    from helpers.config import default_dir
 
     return default_dir("LABS_DATA_DIR", "data")
 

@@ -18,6 +18,11 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score, roc_curve
 
+from helpers.models.fastnet import FastNet
+from helpers.models.resnet import resnet20
+from helpers.models.simple import SimpleNN
+from helpers.models.vit import ViT
+
 
 def most_confused(matrix: torch.Tensor, classes: list[str], k: int = 5) -> pd.DataFrame:
     """The k largest off-diagonal cells of a confusion matrix (rows true, columns predicted):
@@ -98,10 +103,6 @@ def expected_calibration_error(probs: torch.Tensor, labels: torch.Tensor, n_bins
 
 def builders() -> dict:
     """The constructors a saved model names (`helpers.results.save_weights`), by name."""
-    from helpers.models.fastnet import FastNet
-    from helpers.models.resnet import resnet20
-    from helpers.models.simple import SimpleNN
-    from helpers.models.vit import ViT
 
     return {"SimpleNN": SimpleNN, "resnet20": resnet20, "ViT": ViT, "FastNet": FastNet}
 

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
+from helpers.plotting import block_title
+
 
 def saliency(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Captum's Saliency: max over channels of |d logit[target] / d x|, (B, H, W)."""
@@ -73,7 +75,6 @@ def plot_heads(image: torch.Tensor, maps: list[torch.Tensor], blocks: list[int],
 
     maps: per block (B, heads, N, N), as `ViT.attention_maps` returns them; image 0 is shown.
     kinds: each block's kind ("local" or "global", indexed like `maps`), named in the panel titles."""
-    from helpers.plotting import block_title
 
     heads, n = maps[0].shape[1], maps[0].shape[-1]
     grid = math.isqrt(n)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from helpers.data import Dataset, Split
+from helpers import runtime
+from helpers.data import Dataset, Split, load_splits
 from helpers.errors import LabError
 
 PADDING_MODES = ("zeros", "reflect")
@@ -215,7 +216,6 @@ def make_loaders(
 
     Lab 01 writes these steps out; later labs call this.
     """
-    from helpers.data import load_splits
 
     ds, train, val, test = load_splits(cfg)
     opts = dict(device=device, channels_last=channels_last)
@@ -283,7 +283,6 @@ def pil_images_per_second(data: Split, device: torch.device, batch_size: int = 2
 
 def images_per_second(batches, device: torch.device) -> float:
     """Consume one epoch of (x, y) batches, moving them to `device`; images per second."""
-    from helpers import runtime
 
     n, start = 0, time.perf_counter()
     for x, y in batches:

@@ -11,6 +11,9 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
+from helpers import schedules
+from helpers.schedules import values
+
 
 def plot_history(*histories, labels=None, title: str | None = None, mark_lr_changes: bool = False):
     """Loss and top-1 accuracy per epoch, train (dashed) vs val (solid), for one or more runs.
@@ -74,7 +77,6 @@ def plot_schedules(
     title: str | None = None,
 ):
     """Each schedule's value over `steps` optimizer steps (lab 02); x in epochs if given."""
-    from helpers.schedules import values
 
     fig, ax = _figure(ax, figsize=(7, 3.5))
     scale = steps_per_epoch or 1
@@ -168,8 +170,6 @@ def schedule_explorer(steps_per_epoch: int = 100, base_lr: float = 0.05):
     (papermill, CI) it draws once with the defaults and waits for nothing.
     """
     import ipywidgets as widgets
-
-    from helpers import schedules
 
     def draw(kind: str, epochs: int, warmup_epochs: int, gamma: float):
         total, warmup = epochs * steps_per_epoch, min(warmup_epochs, epochs - 1) * steps_per_epoch

@@ -16,6 +16,7 @@ import torch
 from helpers import runtime
 from helpers.config import LabConfig
 from helpers.errors import LabError
+from helpers.evaluation import builders
 from helpers.models.simple import count_parameters
 
 SCHEMA = (
@@ -92,7 +93,6 @@ def save_weights(cfg: LabConfig, model: torch.nn.Module, builder: str, **kwargs)
     are its keyword arguments (plain numbers, strings, lists). The dataset and profile are stored
     too, so lab 10 only compares models trained on its own data. Tensors are saved on the CPU.
     """
-    from helpers.evaluation import builders
 
     if builder not in builders():
         raise LabError(f"save_weights: unknown builder {builder!r}. Valid: {', '.join(builders())}.")

@@ -61,7 +61,7 @@ def pick_device(name: str = "auto") -> torch.device:
     """
     name = (name or "auto").lower()
     if name == "cpu-strict":
-        from helpers.course import devicecheck
+        from helpers.course import devicecheck  # the course's CI tool: loaded only when asked for
 
         return devicecheck.enable()
     kind = name.split(":")[0]
@@ -136,7 +136,7 @@ def peak_memory_mib(device: torch.device) -> float:
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20
     try:
-        import resource
+        import resource  # POSIX only
     except ImportError:  # Windows
         return float("nan")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

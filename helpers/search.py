@@ -28,11 +28,18 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import optuna
 import torch
 from torch import nn
 
+from helpers import config, runtime
+from helpers.data import load_splits
 from helpers.errors import LabError, did_you_mean
+from helpers.loader import Loader
+from helpers.models.simple import SimpleNN
+from helpers.models.vit import ViT
+from helpers.training import fit, progress_bar
 
 HEARTBEAT_SECONDS = 2  # a running trial writes a heartbeat this often ...
 GRACE_SECONDS = 10  # ... and counts as dead after this long without one
@@ -106,8 +113,6 @@ def build(
 ) -> tuple[nn.Module, torch.optim.Optimizer]:
     """The model and optimizer of one trial."""
     if lab == "07_vit":
-        from helpers.models.vit import ViT
-
         dim = params.get("dim", 64)
         model = ViT(
             num_classes=num_classes,
@@ -120,7 +125,6 @@ def build(
         ).to(device)
         opt = torch.optim.AdamW(model.parameters(), lr=params["lr"], weight_decay=params.get("weight_decay", 0.05))
         return model, opt
-    from helpers.models.simple import SimpleNN
 
     model = SimpleNN(num_classes=num_classes, in_channels=in_channels).to(device)
     opt = torch.optim.SGD(
@@ -138,9 +142,6 @@ def objective(lab: str, cfg, device, suggest_fn: Callable | None = None, space: 
     Each epoch's validation accuracy is reported to the trial, so a pruner can stop a trial that
     trails the others; a diverged run fails its trial (NaN) instead of stopping the study.
     """
-    from helpers.data import load_splits
-    from helpers.loader import Loader
-    from helpers.training import fit
 
     space = space or space_for(lab)
     suggest_fn = suggest_fn or (lambda trial: suggest(trial, space))
@@ -265,7 +266,6 @@ def optimize(study: optuna.Study, objective_fn: Callable, trials: int, desc: str
 
     With `desc`, a progress bar counts the finished trials, with the best value so far and how
     many the pruner stopped."""
-    from helpers.training import progress_bar
 
     done = finished(study)
     if done >= trials and not _waiting(study):
@@ -298,7 +298,6 @@ def _waiting(study: optuna.Study) -> int:
 
 
 def _worker(lab: str, storage: str, name: str, sampler: str, trials: int, profile: str, seed: int) -> None:
-    from helpers import config, runtime
 
     torch.set_num_threads(1)  # K workers share the machine's cores
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -385,7 +384,6 @@ def plot_best_so_far(studies: dict[str, optuna.Study]):
 def plot_importance_and_coordinates(study: optuna.Study):
     """Parameter importances (fANOVA) beside a parallel-coordinates plot of the trials (lab 13)."""
     import matplotlib.pyplot as plt
-    import numpy as np
 
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     names = list(done[0].params) if done else []

@@ -157,3 +157,69 @@ def test_the_formatter_decides_the_layout():
         text=True,
     ).stdout.splitlines()
     assert len(skips) <= 10 and all("fmt: skip (" in line for line in skips), "\n".join(skips)
+
+
+# Imported inside a function on purpose: heavy or optional, and needed by a few functions only.
+LAZY = {"matplotlib", "pandas", "seaborn", "ipywidgets", "captum", "torchvision", "PIL", "papermill", "nbval"}
+LAZY |= {"IPython", "tqdm", "torch.utils.tensorboard"}
+
+
+def _package_imports():
+    """(module, line, imported module, names, inside a function?) for every import in helpers/."""
+    import ast
+
+    for path in sorted((REPO / "helpers").rglob("*.py")):
+        module = ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        tree, lines = ast.parse(path.read_text()), path.read_text().splitlines()
+        local = {
+            id(node)
+            for f in ast.walk(tree)
+            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for node in ast.walk(f)
+        }
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [a.name for a in node.names]
+                yield module, lines[node.lineno - 1], node.module, names, id(node) in local
+            elif isinstance(node, ast.Import):
+                for a in node.names:
+                    yield module, lines[node.lineno - 1], a.name, [], id(node) in local
+
+
+def test_the_import_graph_has_no_cycle_and_no_borrowed_private_names():
+    modules = {m for m, *_ in _package_imports()}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for module, _line, target, names, _ in _package_imports():
+        if not target.startswith("helpers"):
+            continue
+        for name in names or [""]:
+            full = f"{target}.{name}" if f"{target}.{name}" in modules else target
+            if full in modules and full != module:
+                graph[module].add(full)
+        private = [n for n in names if n.startswith("_") and target != module]
+        assert not private, f"{module} imports {target}'s private {private}: make it public or move it"
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph[todo.pop()] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return seen
+
+    cycles = sorted(m for m in modules if m in reach(m))
+    assert not cycles, f"modules in an import cycle (counting imports inside functions): {cycles}"
+
+
+def test_imports_inside_functions_are_only_for_heavy_or_optional_packages():
+    """The package's own modules and the standard library are imported at the top; a function-local
+    import is a heavy or optional package (LAZY), the command line's per-command imports, or says why."""
+    odd = [
+        f"{module}: {line.strip()}"
+        for module, line, target, _, inside in _package_imports()
+        if inside
+        and module != "helpers.course.cli"
+        and not any(target == lazy or target.startswith(lazy + ".") for lazy in LAZY)
+        and "#" not in line
+    ]
+    assert not odd, "function-local imports with no reason given:\n" + "\n".join(odd)

@@ -16,6 +16,7 @@ The course's conventions, in one place for the instructor tools (`python -m help
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from pathlib import Path
@@ -176,3 +177,34 @@ def describe_cell(index: int, cell) -> str:
 def error_outputs(cell) -> list[dict]:
     """The error outputs a code cell holds."""
     return [o for o in cell.get("outputs", []) or [] if o.get("output_type") == "error"]
+
+
+def _similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def match_cells(lab_nb, sub_nb) -> dict[int, int]:
+    """Lab cell index -> submission cell index for the code cells, aligned by their sources."""
+    lab = [(i, c) for i, c in enumerate(lab_nb.cells) if c.cell_type == "code"]
+    sub = [
+        (j, c)
+        for j, c in enumerate(sub_nb.cells)
+        if c.cell_type == "code" and INJECTED_TAG not in c.metadata.get("tags", [])
+    ]
+    a, b = [normalized(c.source) for _, c in lab], [normalized(c.source) for _, c in sub]
+    pairs: dict[int, int] = {}
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            pairs.update({i1 + k: j1 + k for k in range(i2 - i1)})
+        elif tag == "replace":  # pair each lab cell with the most similar unpaired cell of the block
+            free = list(range(j1, j2))
+            for i in range(i1, i2):
+                best = max(free, key=lambda j, i=i: _similarity(a[i], b[j]), default=None)
+                if best is not None and _similarity(a[i], b[best]) >= 0.5:
+                    pairs[i] = best
+                    free.remove(best)
+    ids = {c.get("id"): j for j, (_, c) in enumerate(sub) if c.get("id")}
+    for i, (_, c) in enumerate(lab):  # same cell id: the same cell, however much it was edited
+        if i not in pairs and c.get("id") in ids and ids[c.get("id")] not in pairs.values():
+            pairs[i] = ids[c.get("id")]
+    return {lab[i][0]: sub[j][0] for i, j in pairs.items()}

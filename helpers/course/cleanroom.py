@@ -28,6 +28,15 @@ import ast
 import json
 import random
 import secrets
+import sys
+from pathlib import Path
+
+import nbformat
+
+import helpers
+from helpers.course import cells
+from helpers.course.cells import solution_regions
+from helpers.course.tamper import parse_cell
 
 KEY = "labs_reproduce"  # the cell metadata key reproduce.py uses; probes add {"probe": kind, ...}
 STATE_MODULES = ("torch", "torch.nn.functional", "torch.nn", "math", "numpy")
@@ -59,10 +68,8 @@ def _segment(lines: list[str], stmt: ast.stmt) -> str:
 
 
 def _parse(source: str) -> ast.Module | None:
-    from helpers.course.tamper import _parse as parse
-
     try:
-        return parse(source)
+        return parse_cell(source)
     except (SyntaxError, ValueError):
         return None
 
@@ -76,8 +83,6 @@ def split_definitions(student: str, lab: str = "") -> tuple[str, list[tuple[int,
     lab's own is not listed as dropped. Where the lab's solution is top-level code rather than a
     definition, there is nothing to separate: the student's cell is kept whole.
     """
-    from helpers.course.cells import solution_regions
-
     lab_tree = _parse(lab) or ast.Module(body=[], type_ignores=[])
     lab_lines = lab.splitlines()
     lab_rest = [s for s in lab_tree.body if not isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)]
@@ -103,8 +108,6 @@ def split_definitions(student: str, lab: str = "") -> tuple[str, list[tuple[int,
 def _parameters_cell(lab_cell, sub_nb):
     """papermill's injected parameters, rebuilt from the submission's metadata: only the names the lab's
     parameters cell declares, only plain values (the cell's own text is the student's)."""
-    import nbformat
-
     declared = set()
     tree = _parse(lab_cell.source)
     for stmt in tree.body if tree else []:
@@ -126,10 +129,6 @@ def definitions_notebook(sub_nb, lab_nb, pairs: dict[int, int]) -> tuple[object,
     says; definitions in cells the student added (not in the lab) are kept too, before the lab cell
     that follows them.
     """
-    import nbformat
-
-    from helpers.course import cells
-
     graded = [i for i, c in enumerate(lab_nb.cells) if cells.is_graded_check(c)]
     nb = nbformat.v4.new_notebook(metadata=json.loads(json.dumps(sub_nb.metadata)))
     if not graded:
@@ -225,8 +224,6 @@ del {f}""",
 
 
 def _probe(source: str, kind: str, **meta):
-    import nbformat
-
     cell = nbformat.v4.new_code_cell(source)
     cell.metadata[KEY] = {"probe": kind, **meta}
     return cell
@@ -279,11 +276,6 @@ def _state(cell, token: str) -> dict | None:
 
 def _library_roots() -> tuple[str, ...]:
     """Where the environment's own code lives: a callback defined there was not written in a cell."""
-    import sys
-    from pathlib import Path
-
-    import helpers
-
     return tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(helpers.__file__).resolve().parent)})
 
 
@@ -353,8 +345,6 @@ def read_probes(run_nb, replies: dict[int, str], where: str) -> list[str]:
 
 def graded_outcomes(run_nb, replies: dict[int, str], graded: set[int]) -> tuple[dict, list]:
     """(lab index -> passed/failed/not run for each graded check, the first error of each other cell that raised)."""
-    from helpers.course import cells
-
     checks, errors = {}, []
     for k, cell in enumerate(run_nb.cells):
         meta = cell.metadata.get(KEY, {})

@@ -1,4 +1,7 @@
-"""Command line: `python -m helpers COMMAND ...` (see `python -m helpers -h`)."""
+"""Command line: `python -m helpers COMMAND ...` (see `python -m helpers -h`).
+
+Each command imports its own modules inside its function, so `-h` and a light command start
+without loading torch, the grader or the site tools."""
 
 from __future__ import annotations
 

@@ -30,8 +30,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers.course import cells, tamper, untrusted
+from helpers.course import cells, evidence, shards, tamper, untrusted
+from helpers.course import reproduce as rerun
+from helpers.course.feedback import write_feedback
 from helpers.course.runner import LABS_DIR, list_labs
+from helpers.course.student import MARKDOWN_STUB
 from helpers.course.untrusted import clip
 from helpers.errors import LabError
 
@@ -168,40 +171,9 @@ def execution_problems(nb) -> list[str]:
     return problems
 
 
-def _similarity(a: str, b: str) -> float:
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
-
-
-def match_cells(lab_nb, sub_nb) -> dict[int, int]:
-    """Lab cell index -> submission cell index for the code cells, aligned by their sources."""
-    lab = [(i, c) for i, c in enumerate(lab_nb.cells) if c.cell_type == "code"]
-    sub = [
-        (j, c)
-        for j, c in enumerate(sub_nb.cells)
-        if c.cell_type == "code" and cells.INJECTED_TAG not in c.metadata.get("tags", [])
-    ]
-    a, b = [cells.normalized(c.source) for _, c in lab], [cells.normalized(c.source) for _, c in sub]
-    pairs: dict[int, int] = {}
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            pairs.update({i1 + k: j1 + k for k in range(i2 - i1)})
-        elif tag == "replace":  # pair each lab cell with the most similar unpaired cell of the block
-            free = list(range(j1, j2))
-            for i in range(i1, i2):
-                best = max(free, key=lambda j, i=i: _similarity(a[i], b[j]), default=None)
-                if best is not None and _similarity(a[i], b[best]) >= 0.5:
-                    pairs[i] = best
-                    free.remove(best)
-    ids = {c.get("id"): j for j, (_, c) in enumerate(sub) if c.get("id")}
-    for i, (_, c) in enumerate(lab):  # same cell id: the same cell, however much it was edited
-        if i not in pairs and c.get("id") in ids and ids[c.get("id")] not in pairs.values():
-            pairs[i] = ids[c.get("id")]
-    return {lab[i][0]: sub[j][0] for i, j in pairs.items()}
-
-
 def grade_checks(lab_nb, sub_nb) -> list[Check]:
     """The status of each of the lab's check cells in a submission."""
-    pairs, checks = match_cells(lab_nb, sub_nb), []
+    pairs, checks = cells.match_cells(lab_nb, sub_nb), []
     for i, lab_cell in enumerate(lab_nb.cells):
         if not cells.is_check_cell(lab_cell):
             continue
@@ -228,7 +200,6 @@ def written_answers(lab_nb, sub_nb) -> list[Answer]:
 
     An answer cell still reading `YOUR ANSWER HERE`, or gone, is listed as unanswered.
     """
-    from helpers.course.student import MARKDOWN_STUB
 
     by_id = {c.get("id"): c for c in sub_nb.cells if c.get("cell_type") == "markdown" and c.get("id")}
     found = []
@@ -318,7 +289,6 @@ def grade_notebook(
     labs: dict | None = None,
 ) -> Grade:
     """Grade one submitted file; every problem is recorded in the Grade, none is raised."""
-    from helpers.course import evidence
 
     grade = Grade(student, str(path.relative_to(root) if root else path.name))
     try:
@@ -339,12 +309,10 @@ def grade_notebook(
         grade.lab, lab_nb = lab.stem, labs[lab]
         grade.checks = grade_checks(lab_nb, nb)
         grade.answers = written_answers(lab_nb, nb)
-        grade.notes += evidence.added_before_checks(lab_nb, nb, match_cells(lab_nb, nb))
+        grade.notes += evidence.added_before_checks(lab_nb, nb, cells.match_cells(lab_nb, nb))
         grade.notes += tamper.scan(lab_nb, nb) + _contradicted(path, nb, grade)
         grade.sources = (nb, lab_nb)
     if reproduce and grade.sources:
-        from helpers.course import reproduce as rerun
-
         rerun.apply(grade, rerun.reproduce(*grade.sources))
     return grade
 
@@ -483,8 +451,6 @@ def grade_folder(
     the notebooks that changed (`fresh`: re-execute all). With `shard` (i, n): only the students of
     shard i of n (`helpers.course.shards`), and out/shard.json for `grade --merge`.
     """
-    from helpers.course import shards
-    from helpers.course.feedback import write_feedback
 
     root = Path(root)
     if not root.is_dir():
@@ -506,8 +472,6 @@ def grade_folder(
             grades.append(found)
             keys.append(shards.key(root, path))
     if reproduce:
-        from helpers.course import reproduce as rerun
-
         cache = None if fresh else root.parent / f".{root.name}-reproduced"
         rerun.reproduce_all([g for g in grades if g.sources], workers, cache=cache, **(options or {}))
     out.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,11 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import torch
+
 from helpers.config import REPO, recipe_json, resolve
+from helpers.course import runner
+from helpers.course.untrusted import atomic_write_text
 from helpers.errors import LabError
 from helpers.references import REFERENCE_DIR, find, machine_line, path_for  # noqa: F401 (this module's API too)
 
@@ -86,8 +90,6 @@ def cpu_model() -> str:
 
 def machine(threads: int | None) -> dict:
     """The machine the runs were made on: CPU model, cores, the kernels' CPU threads, GPU."""
-    import torch
-
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
     return {
         "cpu": cpu_model(),
@@ -130,7 +132,6 @@ def make(
     parallel: run the seeds at once (each kernel with torch's default threads, as one at a time:
     the same numbers, and the seconds then measure runs that shared the machine).
     A seed that fails stops it with the lab's error: a reference holds complete runs only."""
-    from helpers.course import runner
 
     (notebook,) = runner.find_labs([lab])
     lab = notebook.stem
@@ -198,7 +199,6 @@ def make(
         )
     path = path_for(lab, profile, first["dataset"], root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    from helpers.course.untrusted import atomic_write_text
 
     return atomic_write_text(path, text)
 

@@ -23,6 +23,7 @@ from html import escape
 from pathlib import Path
 
 from helpers.config import REPO
+from helpers.course import compare, reference
 from helpers.course.runner import first_error, list_labs
 from helpers.course.untrusted import atomic_write_text, clip, read_results
 from helpers.errors import LabError
@@ -93,7 +94,6 @@ def _num(value, digits: int = 4):
 def expected(result: dict, split: str) -> str | None:
     """The reference's top-1 on `split` for this lab, profile and dataset (`reference/`), as
     `mean% ± spread (n seeds)`; None where no reference was made."""
-    from helpers.course import reference
 
     try:
         ref = reference.find(str(result.get("lab")), str(result.get("profile")), str(result.get("dataset")))
@@ -214,7 +214,6 @@ def _md_table(header, rows) -> str:
 
 def beside_references(folder: Path) -> list[str]:
     """What `helpers compare` flags in this folder: metrics beyond the references' spread, lessons reversed."""
-    from helpers.course import compare
 
     try:
         return [f.message for f in compare.compare(folder).flags]

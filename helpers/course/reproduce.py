@@ -25,8 +25,11 @@ evidence is there for that, and the feedback says which isolation was used.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
+import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -34,6 +37,19 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import nbformat
+import torch
+from jupyter_client import AsyncKernelManager  # nbclient's per-cell timeout never fires with a blocking one
+from jupyter_client.kernelspec import KernelSpec
+from nbclient import NotebookClient
+from tqdm.auto import tqdm
+
+from helpers import runtime
+from helpers.config import REPO, default_dir
+from helpers.course import cells, cleanroom, evidence
+from helpers.course.runner import threads_per_job
+from helpers.course.verify import describe_difference, flatten_outputs, sanitize_patterns
 
 DISABLING_TAGS = ("raises-exception", "skip-execution")
 KEY = "labs_reproduce"  # cell metadata: {"sub": index in the submission, "check": lab index, "compare": bool}
@@ -95,7 +111,6 @@ def bwrap_command() -> tuple[str, ...] | None:
 def _rebound_under_tmp() -> list[str]:
     """The sandbox's /tmp is private; where the environment, the checkout or the data live under
     /tmp (a clone made there), bind them back in, read-only, or the kernel could not start."""
-    from helpers.config import REPO, default_dir
 
     needed = {Path(sys.prefix).resolve(), REPO.resolve(), default_dir("LABS_DATA_DIR", "data").resolve()}
     under = sorted(p for p in needed if p.exists() and Path("/tmp") in p.parents)
@@ -117,9 +132,6 @@ ISOLATION_SAYS = {
 def prepare(sub_nb: dict, lab_nb: dict, pairs: dict[int, int], work: Path, params: dict | None = None) -> dict:
     """The notebook to run: the submission with the lab's check cells restored, outputs cleared,
     and a setup cell after the parameters pointing results and HOME at the throwaway folder."""
-    import nbformat
-
-    from helpers.course import cells
 
     nb = nbformat.from_dict(json.loads(json.dumps(sub_nb)))
     lab = nbformat.from_dict(json.loads(json.dumps(lab_nb)))
@@ -173,8 +185,6 @@ def prepare(sub_nb: dict, lab_nb: dict, pairs: dict[int, int], work: Path, param
 
 def _kernel_manager(work: Path, memory: int, use_bwrap: bool | None):
     """A KernelManager whose kernel is started by the memory-limit wrapper, inside bubblewrap if it works."""
-    from jupyter_client import AsyncKernelManager  # nbclient's per-cell timeout never fires with a blocking one
-    from jupyter_client.kernelspec import KernelSpec
 
     kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     box = bwrap_command() if use_bwrap is not False else None
@@ -208,7 +218,6 @@ def _execute_here(
     nb, work: Path, cell_timeout: float, memory: int, use_bwrap: bool | None, conn, threads: int | None = None
 ) -> None:
     """Run `nb` with nbclient in this (child) process; send (the executed notebook, replies, why it stopped)."""
-    from nbclient import NotebookClient
 
     replies: dict[int, str] = {}
 
@@ -263,9 +272,6 @@ def execute(
 
     Returns (the executed notebook, execute-reply status of each cell that ran, why it stopped early or '').
     """
-    import multiprocessing
-
-    import nbformat
 
     ctx = multiprocessing.get_context("spawn")
     here, there = ctx.Pipe(duplex=False)
@@ -287,8 +293,6 @@ def execute(
 
 def compare(sub_nb, run_nb, lab_nb, replies: dict[int, str], stopped: str, isolation: str) -> Reproduction:
     """What the re-run showed against what the submission claims."""
-    from helpers.course import cells, evidence
-    from helpers.course.verify import _flatten, describe_difference, sanitize_patterns
 
     result, patterns = Reproduction(isolation), sanitize_patterns()
     if stopped:
@@ -313,7 +317,7 @@ def compare(sub_nb, run_nb, lab_nb, replies: dict[int, str], stopped: str, isola
             result.problems.append(f"{label} raised {why} when run again")
         if meta.get("compare") and status is not None and j is not None:
             lines = describe_difference(
-                _flatten(sub_nb.cells[j].get("outputs", []), patterns), _flatten(cell.outputs, patterns)
+                flatten_outputs(sub_nb.cells[j].get("outputs", []), patterns), flatten_outputs(cell.outputs, patterns)
             )
             if lines:
                 result.problems.append(f"{label} differs:\n" + "\n".join(f"    {line}" for line in lines))
@@ -328,7 +332,6 @@ def compare(sub_nb, run_nb, lab_nb, replies: dict[int, str], stopped: str, isola
 
 def _printed(nb) -> list[tuple[str, int, float, float]]:
     """(metric name, cell, value, tolerance) of the last printed value of each common metric."""
-    from helpers.course import evidence
 
     found = []
     for name in ("val_top1", "test_top1", "best_val_top1"):
@@ -354,11 +357,6 @@ def reproduce(
     A plain function of plain data, so `--workers N` can run it in worker processes. `threads`: the
     kernel's CPU threads (None: torch's default, every core).
     """
-    import nbformat
-
-    from helpers.course import cells, cleanroom
-    from helpers.course.grading import match_cells
-
     sub, lab = (nbformat.convert(nbformat.reader.reads(json.dumps(nb)), 4) for nb in (sub_nb, lab_nb))
     isolation = isolation_name(use_bwrap)
     limits = {
@@ -372,7 +370,7 @@ def reproduce(
     works = []
     try:
         works.append(Path(tempfile.mkdtemp(prefix="labs-reproduce-")))
-        pairs = match_cells(lab, sub)
+        pairs = cells.match_cells(lab, sub)
         run_nb = prepare(sub, lab, pairs, works[-1], params)
         cleanroom.add_probes(run_nb, graded)
         run_nb, replies, stopped = execute(run_nb, works[-1], **limits)
@@ -455,9 +453,6 @@ def _apply_probes(grade, tampered: list[str]) -> None:
 @functools.cache
 def _code_fingerprint() -> str:
     """What else decides a re-run's outcome: the helpers' source, torch's version, the isolation."""
-    import hashlib
-
-    import torch
 
     digest = hashlib.sha256(f"{torch.__version__} {isolation_name()}".encode())
     for path in sorted(Path(__file__).resolve().parent.parent.rglob("*.py")):
@@ -467,7 +462,6 @@ def _code_fingerprint() -> str:
 
 def cache_key(sub: dict, lab: dict, options: dict) -> str:
     """The same submission, lab, limits and code give the same key: a re-run would say the same."""
-    import hashlib
 
     text = json.dumps([sub, lab, sorted(options.items()), _code_fingerprint()], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
@@ -489,7 +483,6 @@ def _store(cache: Path | None, key: str, result: dict) -> None:
         p.startswith(("could not re-run it", "stopped: the reproduction process died")) for p in result["problems"]
     ):
         return
-    from helpers import runtime
 
     text = json.dumps(result)
     runtime.atomic_write(cache / f"{key}.json", lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
@@ -501,11 +494,6 @@ def reproduce_all(grades: list, workers: int = 1, cache: Path | None = None, **o
     With `cache` (a folder), a notebook whose submission, lab, limits (threads included) and helpers code are those of
     an earlier run is not run again: that run's outcome is reused and the feedback says so.
     """
-    import concurrent.futures
-
-    from tqdm.auto import tqdm
-
-    from helpers.course.runner import threads_per_job
 
     # N kernels at once get the cores shared out as their threads, never oversubscribed; the thread count can
     # change a CPU run's last digits, so it is part of the cache key like the other limits
@@ -545,7 +533,7 @@ def reproduce_all(grades: list, workers: int = 1, cache: Path | None = None, **o
 
 def _limit_and_exec(argv: list[str]) -> None:
     """`python -m helpers.course.reproduce --memory BYTES -- CMD ...`: set the limits, then become CMD."""
-    import resource
+    import resource  # POSIX only: imported where the limit is set, so the rest works on Windows
 
     memory = int(argv[argv.index("--memory") + 1])
     cmd = argv[argv.index("--") + 1 :]

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers import runtime
 from helpers.config import IN_CHECKOUT, REPO, resolve_profile
 from helpers.errors import LabError, did_you_mean
 
@@ -107,8 +108,6 @@ def resolve_jobs(jobs: int | str) -> int:
     """How many labs to run at once: a positive number, or `auto` — one where a GPU is present
     (the labs would share it), else one per CPU core, at most 4."""
     if jobs == "auto":
-        from helpers import runtime
-
         if runtime.available_devices()[0] != "cpu":
             return 1
         return max(1, min(4, os.cpu_count() or 1))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from helpers import data, runtime
 from helpers.config import REPO
 from helpers.errors import LabError
 
@@ -97,7 +98,6 @@ def check_versions(path: str | Path = REQUIREMENTS) -> list[Check]:
 
 def check_device(name: str = "auto") -> Check:
     """The device `name` resolves to here, described; FAIL with the alternatives if it is missing."""
-    from helpers import runtime
 
     try:
         device = runtime.pick_device(name)
@@ -110,7 +110,6 @@ def check_device(name: str = "auto") -> Check:
 
 def check_datasets(data_dir: str | Path | None = None, names=DATASETS) -> list[Check]:
     """Each dataset loadable from disk, without downloading? The fix is the loader's own message."""
-    from helpers import data
 
     checks = []
     for name in names:

@@ -29,6 +29,8 @@ import re
 import shutil
 from pathlib import Path
 
+from helpers.course.feedback import page_name
+from helpers.course.untrusted import atomic_write_text
 from helpers.errors import LabError
 
 MANIFEST = "shard.json"
@@ -55,7 +57,6 @@ def key(root: Path, path: Path) -> str:
 
 
 def _unit(student: str) -> str:
-    from helpers.course.feedback import page_name
 
     return page_name(student)  # students whose pages would share a name stay in one shard
 
@@ -80,7 +81,6 @@ def write_manifest(
     out: Path, root: Path, shard: tuple[int, int], entries, rows: list[str], answers: list[str], pages: list[Path]
 ) -> Path:
     """out/shard.json: the shard, the whole folder's listing, and the file of each grades.csv and answers.csv row."""
-    from helpers.course.untrusted import atomic_write_text
 
     i, n = shard
     mine = {key(root, p) for student, p, _ in select(entries, shard)}
@@ -190,7 +190,6 @@ def check_complete(shards: list[dict]) -> None:
 
 def merge(folders: list[str | Path], out: str | Path, force: bool = False) -> tuple[Path, int]:
     """Join `grade --shard` outputs into one class table in `out`; (out, the number of rows)."""
-    from helpers.course.untrusted import atomic_write_text
 
     if not folders:
         raise LabError("--merge takes the output folders of every shard (`grade --shard I/N --out FOLDER`).")

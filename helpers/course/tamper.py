@@ -19,6 +19,7 @@ import ast
 import builtins
 
 from helpers.course import cells
+from helpers.experiments import learned_floor
 
 # what touching each of these does, as the feedback says it
 IPYTHON_HOOKS = {
@@ -96,7 +97,7 @@ SAFE_MAGICS = ("time", "timeit", "matplotlib", "pinfo", "pinfo2", "pip")
 BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_"))
 
 
-def _parse(source: str) -> ast.Module:
+def parse_cell(source: str) -> ast.Module:
     """A cell's code: IPython syntax (`%magic`, `!cmd`) is turned into the calls it makes, then parsed."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
@@ -250,7 +251,7 @@ def scan_source(source: str, imported: set[str] = frozenset()) -> list[tuple[int
     one of them, or rebinding it, patches what a later check calls. A cell that is not Python says so.
     """
     try:
-        tree = _parse(source)
+        tree = parse_cell(source)
     except SyntaxError as err:
         return [(err.lineno or 0, f"is not valid Python ({err.msg}); the grader could not read it for tampering")]
     scanner = _Scanner(set(imported) | imported_names(tree))
@@ -269,7 +270,7 @@ def lab_imports(lab_nb) -> set[str]:
     for cell in lab_nb.cells:
         if cell.get("cell_type") == "code":
             try:
-                found |= imported_names(_parse(cell.source))
+                found |= imported_names(parse_cell(cell.source))
             except SyntaxError:
                 continue
     return found
@@ -308,7 +309,6 @@ CHANCE_DATASETS = {"cifar10": 10, "fashion-mnist": 10}
 def contradicting_results(data: dict, checks_passed: bool) -> list[str]:
     """A note when the recorded headline metric sits at chance (helpers.experiments.learned_floor)
     while every graded check passed: the checks cannot have tested the code that trained this model."""
-    from helpers.experiments import learned_floor
 
     if not checks_passed or not isinstance(data, dict):
         return []

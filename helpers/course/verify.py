@@ -130,7 +130,7 @@ def prepare_copy(nb, lab_dir: Path, work: Path, params: dict | None = None) -> t
     return path, notes
 
 
-def _flatten(outputs: list[dict], patterns) -> dict[str, str]:
+def flatten_outputs(outputs: list[dict], patterns) -> dict[str, str]:
     """Outputs as {stdout: text, stderr: text, text/plain: text, error: 'Name: value'}, sanitized."""
     flat: dict[str, str] = {}
     for out in outputs:
@@ -174,11 +174,11 @@ def _problems(nb, records: list[dict], patterns) -> tuple[int, list[CellProblem]
         if rec["outcome"] == "passed":
             checked += rec["checked"]
             continue
-        got = _flatten(rec["outputs"], patterns)
+        got = flatten_outputs(rec["outputs"], patterns)
         if "error" in got:
             problems.append(CellProblem(label, f"raised {got['error']} when run again"))
         elif rec["outcome"] == "failed" and "differ" in rec["message"]:
-            lines = describe_difference(_flatten(cell.get("outputs", []), patterns), got)
+            lines = describe_difference(flatten_outputs(cell.get("outputs", []), patterns), got)
             problems.append(CellProblem(label, "differs:", lines or ["(nbval: outputs differ in a field not shown)"]))
         else:
             problems.append(CellProblem(label, f"{rec['outcome']}: {rec['message'].strip()[:300]}"))
