@@ -1,7 +1,7 @@
 """Published training recipes as one function each, with every trick a switch (labs 07 and 08).
 
 Lab 07: `train_vit(setting, ...)` trains a ViT under one of the two published settings of
-`LAB_SETTINGS["07_vit"][profile]["recipe"]["settings"]` (UW-Madison's, TU Wien's), each with its
+`settings.Vit` (its `recipe.settings`, per profile) (UW-Madison's, TU Wien's), each with its
 own model, epochs, batch, AdamW, schedule, weight-decay warm-up and augmentation.
 
 Lab 08:
@@ -34,7 +34,7 @@ network in float16 but its BatchNorms). `benchmarks/fastnet_vs_airbench.py` runs
 What comes from the **TAMU CSCE 636 report**: the ablation's switches (AdamW vs SGD vs
 SGD-Nesterov, whitening on/off, constant vs reflect padding, label smoothing on/off, batch size
 1024 vs 128, normalization along channels or along the length of the image) and its own
-200-epoch recipe (`recipe["tamu"]` of lab 08's full profile in helpers/config.py): SGD-Nesterov
+200-epoch recipe (`recipe["tamu"]` of lab 08's full profile in helpers/settings.py): SGD-Nesterov
 lr 0.08 (AdamW 1e-3), /10 every 30 epochs, weight decay 0.02 and momentum 0.9 as PyTorch defines
 them, batch 128, reflect padding of 4 pixels, a random flip, label smoothing 0.2. The report does
 not define "normalization along the length"; `along_length` reads it as one mean and std over
@@ -55,7 +55,7 @@ from torch import nn
 
 from helpers import runtime, schedules
 from helpers.data import Split
-from helpers.errors import LabError
+from helpers.errors import LabError, did_you_mean
 from helpers.loader import Augment, Loader
 from helpers.metrics import topk_correct
 from helpers.models.fastnet import EMA, FastNet, init_whitening, mirror_logits, predict_tta
@@ -394,6 +394,43 @@ class Augmented:
             yield self.fn(x, self.generator), y
 
 
+VIT_SETTING = {
+    "lr": "AdamW's learning rate",
+    "weight_decay": "AdamW's weight decay",
+    "schedule": "warmup_cosine or exponential",
+    "warmup": "warmup_cosine's warm-up, a fraction of the steps",
+    "gamma": "exponential's factor per epoch",
+    "wd_warmup_epochs": "weight decay ramped from 0 over that many epochs",
+    "augment": "uw_madison or none",
+    "epochs": "else the config's",
+    "batch_size": "else the config's",
+    "model": "ViT arguments, else the config's",
+}
+VIT_NEEDS = {"warmup_cosine": "warmup", "exponential": "gamma"}
+
+
+def check_vit_setting(setting: dict) -> None:
+    """A LabError for an unknown key, schedule or augmentation, or a schedule without its number."""
+    unknown = sorted(set(setting) - set(VIT_SETTING))
+    if unknown:
+        raise LabError(
+            f"A ViT setting has no key {', '.join(map(repr, unknown))}. Valid: "
+            + "; ".join(f"{k} ({why})" for k, why in VIT_SETTING.items())
+            + "."
+            + did_you_mean(unknown[0], VIT_SETTING)
+        )
+    schedule, augment = setting.get("schedule"), setting.get("augment", "none")
+    if schedule not in VIT_NEEDS:
+        valid = ", ".join(VIT_NEEDS)
+        raise LabError(f"Unknown ViT schedule {schedule!r}. Valid: {valid}." + did_you_mean(schedule, VIT_NEEDS))
+    need = VIT_NEEDS[schedule]
+    if need not in setting:
+        raise LabError(f"The {schedule} schedule needs {need!r} in the setting ({VIT_SETTING[need]}).")
+    if augment not in ("uw_madison", "none"):
+        valid = ("uw_madison", "none")
+        raise LabError(f"Unknown ViT augmentation {augment!r}. Valid: uw_madison, none." + did_you_mean(augment, valid))
+
+
 def train_vit(
     setting: dict,
     cfg,
@@ -414,6 +451,7 @@ def train_vit(
     epochs, batch_size and model (else cfg's). attn_layer and mask_fn go to the ViT.
     test metrics: top1, top5, and peak_mib, the peak GPU memory of its epochs (NaN off CUDA).
     """
+    check_vit_setting(setting)
     train, val, test = splits
     epochs, batch = setting.get("epochs", cfg.epochs), setting.get("batch_size", cfg.batch_size)
     augment = setting.get("augment", "none") == "uw_madison"

@@ -38,10 +38,30 @@ def test_auto_profile(monkeypatch):
 def test_unknown_names_list_the_valid_ones():
     with pytest.raises(LabError, match=r"Unknown profile 'quik'.*smoke, quick, full.*Did you mean 'quick'"):
         config.resolve(LAB, "quik")
-    with pytest.raises(LabError, match=r"Unknown setting\(s\) epoch .*Valid: dataset, epochs.*Did you mean 'epochs'"):
+    with pytest.raises(LabError, match=r"no setting 'epoch'.*Valid: dataset, epochs.*Did you mean 'epochs'"):
         config.resolve(LAB, "smoke", epoch=3)
     with pytest.raises(LabError, match="Known labs: 01_sanity_checks"):
         config.resolve("01_sanity", "smoke")
+
+
+def test_a_misspelled_or_foreign_setting_is_an_error_where_it_is_given():
+    """In code, in a recipe change, and on reading the recipe; a setting another lab has is foreign."""
+    with pytest.raises(LabError, match=r"recipe has no setting 'seedz'.*Valid: .*seeds.*Did you mean 'seeds'"):
+        config.resolve("03_augmentation", "smoke", recipe={"seedz": [0]})
+    with pytest.raises(LabError, match=r"08_fast_cifar has no setting 'lr'"):
+        config.resolve("08_fast_cifar", "smoke", lr=0.1)  # lab 08's rates live in its recipe's FastRecipe
+    cfg = config.resolve("03_augmentation", "smoke", recipe={"seeds": [4, 5]})
+    assert cfg.recipe["seeds"] == cfg.recipe.seeds == [4, 5] and cfg.recipe["crop_padding"] == 4
+    with pytest.raises(LabError, match=r"no setting 'crop_pad'.*Did you mean 'crop_padding'"):
+        cfg.recipe["crop_pad"]
+
+
+def test_each_lab_holds_only_the_settings_it_uses():
+    """`helpers config` prints what the lab runs with: no SGD values for labs that train otherwise."""
+    fast, vit, search = (config.recipe_json(lab, "full") for lab in ("08_fast_cifar", "07_vit", "13_hparam_search"))
+    assert not {"lr", "momentum", "weight_decay"} & (set(fast) | set(vit) | set(search))
+    assert {"lr", "momentum", "weight_decay"} <= set(config.recipe_json(LAB, "full"))
+    assert "model" not in config.recipe_json(LAB, "full") and fast["model"]["widths"] == [64, 256, 256]
 
 
 def test_paths_default_to_the_repository_or_the_environment(monkeypatch, tmp_path):
@@ -88,3 +108,21 @@ def test_timer_and_peak_memory():
         sum(range(100_000))
     assert t.seconds > 0
     assert runtime.peak_memory_mib(torch.device("cpu")) > 10
+
+
+def test_a_vit_setting_with_an_unknown_key_schedule_or_augmentation_is_an_error():
+    """Lab 07's settings are dicts handed to train_vit: a misspelling there used to switch a feature off."""
+    from helpers.recipes import check_vit_setting
+
+    for profile in config.PROFILES:
+        for setting in config.resolve("07_vit", profile).recipe.settings.values():
+            check_vit_setting(setting)  # the published ones pass
+    base = dict(lr=0.01, weight_decay=0.05, schedule="exponential", gamma=0.9)
+    with pytest.raises(LabError, match="no key 'augmnt'.*Did you mean 'augment'"):
+        check_vit_setting({**base, "augmnt": "uw_madison"})
+    with pytest.raises(LabError, match="Unknown ViT augmentation 'flip'"):
+        check_vit_setting({**base, "augment": "flip"})
+    with pytest.raises(LabError, match="Unknown ViT schedule 'cosine'.*Did you mean 'warmup_cosine'"):
+        check_vit_setting({**base, "schedule": "cosine"})
+    with pytest.raises(LabError, match="warmup_cosine schedule needs 'warmup'"):
+        check_vit_setting({**base, "schedule": "warmup_cosine"})

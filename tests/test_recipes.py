@@ -101,9 +101,9 @@ def test_config_prints_one_lab_as_json():
 
 
 def test_config_all_covers_every_lab():
-    from helpers.config import LAB_SETTINGS
+    from helpers.config import LAB_NAMES
 
-    assert set(configs("full")) == set(LAB_SETTINGS)
+    assert set(configs("full")) == set(LAB_NAMES)
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ def test_a_planted_recipe_change_fails_the_comparison(tmp_path):
     site = tmp_path / "site"
     site.mkdir()
     (site / "sitecustomize.py").write_text(
-        "import helpers.config as c\nc.LAB_SETTINGS['03_augmentation']['smoke']['recipe']['crop_padding'] = 0\n"
+        "import helpers.settings as s\ns.Augmentation.PROFILES['smoke']['recipe']['crop_padding'] = 0\n"
     )
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     out = tmp_path / "run"

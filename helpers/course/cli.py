@@ -201,9 +201,9 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_config(args) -> int:
-    from helpers.config import LAB_SETTINGS, recipe_json
+    from helpers.config import LAB_NAMES, recipe_json
 
-    labs = list(LAB_SETTINGS) if args.lab == "all" else [_lab_name(args.lab)]
+    labs = list(LAB_NAMES) if args.lab == "all" else [_lab_name(args.lab)]
     found = {lab: recipe_json(lab, args.profile, **parse_params(args.param)) for lab in labs}
     print(json.dumps(found[labs[0]] if len(labs) == 1 else found, indent=2))
     return 0
@@ -211,9 +211,9 @@ def cmd_config(args) -> int:
 
 def _lab_name(name: str) -> str:
     """'06', '06_resnet20' or 'resnet20' -> '06_resnet20'; unknown names are left for resolve() to reject."""
-    from helpers.config import LAB_SETTINGS
+    from helpers.config import LAB_NAMES
 
-    matches = [lab for lab in LAB_SETTINGS if lab == name or lab.split("_", 1)[0] == name or lab.endswith("_" + name)]
+    matches = [lab for lab in LAB_NAMES if lab == name or lab.split("_", 1)[0] == name or lab.endswith("_" + name)]
     return matches[0] if len(matches) == 1 else name
 
 
