@@ -118,10 +118,10 @@ def test_compare_flags_a_moved_metric_and_a_reversed_lesson(tmp_path):
 
 
 def test_compare_says_which_labs_have_no_reference(tmp_path):
-    run = {**smoke_reference("01_sanity_checks")["runs"][0], "profile": "quick"}
+    run = {**smoke_reference("01_sanity_checks")["runs"][0], "profile": "full"}  # no full reference on Fashion-MNIST
     (tmp_path / "01_sanity_checks.json").write_text(json.dumps(run))
     found = compare.compare(tmp_path)
-    assert not found.flags and "no quick-fashion-mnist reference" in found.notes[0]
+    assert not found.flags and "no full-fashion-mnist reference" in found.notes[0]
     assert reference.find("../../etc/x", "smoke", "fashion-mnist") is None
 
 
@@ -193,12 +193,14 @@ def test_a_run_is_drawn_over_the_reference_runs_labelled_by_profile_dataset_and_
     from helpers.training import History
 
     ref = smoke_reference("01_sanity_checks")
+    refs = [r for r in (reference.find("01_sanity_checks", p, "fashion-mnist") for p in ("smoke", "quick")) if r]
     history = History(rows=[{"epoch": 1, "val_top1": 0.5}, {"epoch": 2, "val_top1": 0.6}])
     fig = plot_over_references(history, "01_sanity_checks", "fashion-mnist", profiles=("smoke", "quick"))
     (ax,) = fig.axes
     labels = [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
-    assert labels == [f"smoke, fashion-mnist, {len(ref['seeds'])} seeds ({reference.machine_line(ref)})", "your run"]
-    assert len(ax.get_lines()) == len(ref["runs"]) + 1, "one line per reference seed, and the run"
+    expected = [f"{r['profile']}, fashion-mnist, {len(r['seeds'])} seeds ({reference.machine_line(r)})" for r in refs]
+    assert labels == [*expected, "your run"]
+    assert len(ax.get_lines()) == sum(len(r["runs"]) for r in refs) + 1, "one line per reference seed, and the run"
     assert list(ax.get_lines()[0].get_ydata()) == [row["val_top1"] for row in ref["runs"][0]["history"]]
     fig = plot_over_references(history, "01_sanity_checks", "cifar10")
     assert "no reference runs" in fig.axes[0].get_title() and len(fig.axes[0].get_lines()) == 1
