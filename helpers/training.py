@@ -262,9 +262,8 @@ def fit(
     amp: mixed precision (`amp_dtype`); None: on where the device has it (CUDA), False: float32.
     """
     device = next(model.parameters()).device
-    if penalty is not None:
-        loss_fn = _with_penalty(loss_fn or nn.CrossEntropyLoss(), penalty, model)
-    loss_fn = loss_fn or nn.CrossEntropyLoss()
+    loss_fn = loss_fn or nn.CrossEntropyLoss()  # what the evaluations report
+    train_loss = loss_fn if penalty is None else _with_penalty(loss_fn, penalty, model)  # what the step minimises
     extras = [Checkpoints(checkpoint_dir)] if checkpoint_dir else []  # first: resuming sets the step
     extras += [Schedules(scheduler, wd_schedule)] if scheduler is not None or wd_schedule is not None else []
     if not any(isinstance(c, DivergenceGuard) for c in callbacks):
@@ -286,7 +285,7 @@ def fit(
             run.lr = optimizer.param_groups[0]["lr"]
             with autocast(device, amp):
                 logits = model(x)
-                loss = loss_fn(logits, y)
+                loss = train_loss(logits, y)
             run.tally.add(loss, logits, y)
             optimizer.zero_grad(set_to_none=True)
             step_optimizer(loss)

@@ -311,3 +311,10 @@ def test_callbacks_see_every_step_and_epoch_and_can_stop_the_run_mid_epoch(toy):
     history = fit(model, train, val, epochs=3, optimizer=opt, progress=False, callbacks=[StopAfter(20), count])
     assert (count.steps, count.epochs, len(history)) == (20, 3, 3)
     assert history.status == "ok" and "val_top1" in history.last()
+
+
+def test_a_penalty_is_trained_on_but_not_reported_in_the_validation_loss(toy):
+    """train_loss includes the penalty (what the step minimises); val_loss is the plain loss."""
+    model, opt, train, val = make_run(toy)
+    history = fit(model, train, val, epochs=1, optimizer=opt, progress=False, penalty=lambda m: torch.tensor(5.0))
+    assert history.status == "ok" and history.last()["train_loss"] > 5 > 3 > history.last()["val_loss"]
