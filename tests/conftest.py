@@ -17,13 +17,17 @@ os.environ.setdefault("MPLBACKEND", "Agg")  # plots render headless
 
 # `make test-fast` (LABS_TEST_TIER=fast): everything that does not execute a notebook. Rather than a list
 # of tests to keep up to date, whatever would start one — papermill, nbclient, a Jupyter kernel, the
-# runner or `grade --reproduce` in a child process — skips its test there, saying so; `make test` runs all.
+# runner, `grade --reproduce` or `nbgrader autograde` in a child process — skips its test there, saying
+# so; tests marked `full_tier(why)` (an install into a new environment, a timing benchmark) skip there
+# before their fixtures run. `make test` runs all.
 FAST_TIER = os.environ.get("LABS_TEST_TIER") == "fast"
 _LAB_COMMANDS = {"run", "reference", "site", "verify", "sweep"}
 
 
 def _starts_notebooks(argv: list[str]) -> bool:
     if any(word in ("papermill", "ipykernel_launcher", "--nbval", "--nbval-lax") for word in argv):
+        return True
+    if argv and Path(argv[0]).name == "nbgrader" and "autograde" in argv:
         return True
     if "helpers" in argv or any(Path(word).name == "labs" for word in argv):
         return bool(_LAB_COMMANDS & set(argv)) or ("grade" in argv and "--reproduce" in argv)
@@ -38,6 +42,7 @@ def _skip_notebooks(what: str):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "full_tier(why): left to `make test`; the fast tier skips it, saying why")
     if not FAST_TIER:
         return
     import subprocess
@@ -49,6 +54,7 @@ def pytest_configure(config):
     papermill.execute_notebook = _skip_notebooks("a notebook (papermill)")
     nbclient.NotebookClient.execute = nbclient.NotebookClient.async_execute = _skip_notebooks("a notebook (nbclient)")
     jupyter_client.manager.KernelManager.start_kernel = _skip_notebooks("a Jupyter kernel")
+    jupyter_client.manager.AsyncKernelManager.start_kernel = _skip_notebooks("a Jupyter kernel")
     popen_init = subprocess.Popen.__init__
 
     def guarded_init(self, args, *rest, **kwargs):
@@ -58,6 +64,16 @@ def pytest_configure(config):
         popen_init(self, args, *rest, **kwargs)
 
     subprocess.Popen.__init__ = guarded_init
+
+
+def pytest_collection_modifyitems(config, items):
+    if not FAST_TIER:
+        return
+    for item in items:
+        marker = item.get_closest_marker("full_tier")
+        if marker:
+            why = marker.args[0] if marker.args else "slow"
+            item.add_marker(pytest.mark.skip(reason=f"{why}: left to `make test`"))
 
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,6 +4,10 @@
 verify, grading, report and solution tests read one run instead of making their own;
 tests/test_labs.py and tests/test_devices.py read one run of every lab. The runs are memoized here rather than in
 fixtures, because a session fixture defined in a test module runs once per module that uses it.
+
+What runs is what a student who solved every lab hands in: each lab's student version (`labs student`)
+with its exercises and written answers filled in from the lab's solutions. The code is the lab's, so the
+results are the lab's; and one run proves both that the labs work and that their handouts, solved, run.
 """
 
 from __future__ import annotations
@@ -17,24 +21,58 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
+
+from helpers.course import cells, student
+from helpers.course.runner import list_labs
+
 REPO = Path(__file__).resolve().parent.parent
 LAB = "01_sanity_checks"
 
 
-def _smoke_run(*labs: str) -> tuple[Path, subprocess.CompletedProcess]:
-    """`python -m helpers run LABS --profile smoke -p device=cpu-strict` into a temporary folder, removed at exit.
+def filled_in(handout, lab):
+    """A student version (`handout`) with every exercise and written answer filled in from the lab's solutions."""
+    solutions = {c.get("id"): c for c in lab.cells if cells.has_solution(c)}
+    for cell in handout.cells:
+        source = solutions.get(cell.get("id"))
+        if source is None:
+            continue
+        if cell.cell_type == "markdown":  # a student writes the answer, not the markers
+            lines = source.source.splitlines()
+            cell.source = "\n".join(line for line in lines if not line.strip().startswith(("### BEGIN", "### END")))
+        else:
+            cell.source = source.source
+    return handout
+
+
+def solved_handouts(folder: Path) -> list[Path]:
+    """folder/<lab>.ipynb for every lab: its student version, filled in with the lab's solutions."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for path in list_labs():
+        lab = cells.read_notebook(path)
+        nbformat.write(filled_in(student.student_version(lab, path.name), lab), folder / path.name)
+        paths.append(folder / path.name)
+    return paths
+
+
+def _smoke_run() -> tuple[Path, subprocess.CompletedProcess]:
+    """`python -m helpers run HANDOUTS --profile smoke -p device=cpu-strict` into a temporary folder, removed at
+    exit, where HANDOUTS are the solved student versions of every lab (`solved_handouts`).
 
     The strict device (tests/test_devices.py) runs the labs on the CPU as a GPU would check them,
     so this one run serves both: the labs' results and the proof that they run on any device.
     """
     out = Path(tempfile.mkdtemp(prefix="labs-smoke-"))
     atexit.register(shutil.rmtree, out, True)
+    handouts = solved_handouts(Path(tempfile.mkdtemp(prefix="labs-handouts-")))
+    atexit.register(shutil.rmtree, handouts[0].parent, True)
     cmd = [
         sys.executable,
         "-m",
         "helpers",
         "run",
-        *labs,
+        *map(str, handouts),
         "--profile",
         "smoke",
         "-p",

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from lab_run import REPO
 
 
@@ -22,6 +23,7 @@ def test_loader_benchmark(fmnist):
     assert set(result["dataloader_pil_images_per_s"]) >= {"workers=0"}
 
 
+@pytest.mark.full_tier("times matrix products and training steps for a while, by design")
 def test_train_step_benchmark():
     result = run("train_step.py", "--steps", "2", "--batch-size", "16", "--repeats", "2", "--warmup", "0.1")
     assert abs(result["train_gflop_per_image"] - 0.2433) < 0.01  # 3 x ResNet-20's ~41M multiply-adds x 2
@@ -40,6 +42,7 @@ def test_fit_overhead_benchmark(fmnist):
     assert 0 < result["bookkeeping_step_ms"] and 0 < result["bookkeeping_overhead"] < 1  # a fraction of a step
 
 
+@pytest.mark.full_tier("three runs of the benchmark's command line, each importing torch")
 def test_fastnet_vs_airbench_needs_airbench(tmp_path):
     """Without airbench94's script the benchmark says where to get it; a changed script is named, not run."""
     script = [sys.executable, "benchmarks/fastnet_vs_airbench.py"]

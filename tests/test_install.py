@@ -57,6 +57,7 @@ def fresh_env(env_dir: Path, deps: list[str] | None = None) -> Path:
     return python
 
 
+@pytest.mark.full_tier("builds the wheel, installs it in a new environment and runs lab 01")
 @pytest.mark.skipif(not DATA.exists(), reason="needs data/fashion-mnist.pt (make data)")
 def test_wheel_runs_lab01_outside_the_repository_with_read_only_data(tmp_path, wheel):
     env_dir = tmp_path / "env"
@@ -115,6 +116,7 @@ PLATFORMS = {
 }
 
 
+@pytest.mark.full_tier("builds the wheel and installs it in a new environment, as a hosted notebook would")
 @pytest.mark.parametrize("deps", PLATFORMS.values(), ids=PLATFORMS.keys())
 def test_hosted_setup_installs_the_package_and_keeps_the_platforms_torch(tmp_path, wheel, deps):
     """A Kaggle kernel (its environment variable) without the package: the first cell, as shipped in every lab,

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import tiny_lab
-from test_student import filled_in
+from lab_run import filled_in
 
 from helpers.course import cells, student
 
@@ -28,6 +28,7 @@ pytest.importorskip("nbgrader", reason="nbgrader is pinned in requirements.txt: 
 from nbgrader.api import Gradebook  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.full_tier("nbgrader autograde executes the lab")
 NBGRADER = str(Path(sys.executable).parent / "nbgrader")
 
 
