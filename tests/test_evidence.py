@@ -34,6 +34,15 @@ def test_a_table_header_is_not_a_printed_value():
     assert evidence.printed_disagreements({"val_top1": 0.9}, nb) == []
 
 
+@pytest.mark.parametrize("recorded", [10**400, -(10**400), float("inf"), float("nan")])
+def test_a_recorded_number_beyond_any_float_is_a_disagreement_not_a_crash(recorded):
+    """A results file may hold any JSON number (the grader fuzz found 10**400): it disagrees with what was printed."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x")])
+    nb.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="val_top1 0.5000")]
+    (note,) = evidence.printed_disagreements({"val_top1": recorded}, nb)
+    assert "val_top1 is recorded as" in note and "printed 0.5" in note
+
+
 def grade(root):
     _, out = grading.grade_folder(root, labs_dir=tiny_lab.executed() / "labs")
     with open(out / "grades.csv", encoding="utf-8") as f:

@@ -63,7 +63,11 @@ def printed_disagreements(metrics: dict, nb) -> list[str]:
         if not isinstance(name, str) or isinstance(recorded, bool) or not isinstance(recorded, int | float):
             continue
         seen = printed_values(name, nb)
-        if not seen or (math.isfinite(recorded) and any(abs(recorded - v) <= tol for _, v, tol in seen)):
+        try:
+            value_recorded = float(recorded)
+        except OverflowError:  # an int beyond any float: no printed number matches it
+            value_recorded = math.inf
+        if not seen or (math.isfinite(value_recorded) and any(abs(value_recorded - v) <= tol for _, v, tol in seen)):
             continue
         cell, value, _ = seen[-1]
         notes.append(
