@@ -18,6 +18,7 @@ satisfy, fails this test.
 
 from __future__ import annotations
 
+import ast
 import os
 from queue import Empty
 
@@ -53,6 +54,78 @@ class Kernel:
         self.km.shutdown_kernel(now=True)
 
 
+# The lab's state as its checks should leave it: every name the lab's own cells bound (by identity, and a
+# checksum of tensors and models, which a check could change in place) and the global random generators.
+# Names only checks bind (chk_*, got, ...) are theirs to reuse, and so are names the lab binds only later.
+SNAPSHOT = """
+def __state(watch):
+    import random as _random
+
+    import numpy as _np
+    import torch as _torch
+
+    def _tensor_sum(t):
+        return float(_torch.nan_to_num(t.detach().double()).sum()) if t.numel() < 10_000_000 else None
+
+    def _sum(v):
+        if isinstance(v, _torch.Tensor):
+            return _tensor_sum(v)
+        if isinstance(v, _torch.nn.Module):
+            return [_tensor_sum(p) for p in v.state_dict().values() if p.is_floating_point()]
+        return None
+
+    names = {k: (id(v), _sum(v)) for k, v in globals().items() if k in watch}
+    return names, (_torch.random.get_rng_state(), _np.random.get_state()[1].copy(), _random.getstate())
+
+
+__watch = {watch!r}
+__before = __state(__watch)
+"""
+COMPARE = """
+__after = __state(__watch)
+__moved = sorted(k for k, v in __before[0].items() if __after[0].get(k) != v)
+__rng = [name for name, a, b, same in zip(("torch", "numpy", "random"), __before[1], __after[1],
+         (lambda a, b: bool((a == b).all()),) * 2 + (lambda a, b: a == b,)) if not same(a, b)]
+assert not __moved and not __rng, (
+    f"names rebound or changed: {__moved}; global random generators reseeded or drawn from: {__rng}"
+)
+"""
+
+
+def lab_names(nb, upto: int) -> set[str]:
+    """The module-level names the lab's own cells up to cell `upto` bind (not its checks', nor IPython's
+    `_`-names), which the checks that follow must leave alone."""
+    checks = {j for i in exercises(nb) for j in cells.exercise_checks(nb, i)}
+    found = set()
+    for i, cell in enumerate(nb.cells[: upto + 1]):
+        if cell.cell_type != "code" or i in checks:
+            continue
+        for node in ast.parse(strip_magics(cell.source)).body:
+            found |= bound(node)
+    return {name for name in found if not name.startswith("_")}
+
+
+def bound(node: ast.AST) -> set[str]:
+    """Names a module-level statement binds (not those inside functions, classes or comprehensions)."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return {node.name}
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        return {(a.asname or a.name).split(".")[0] for a in node.names}
+    names = set()
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+            names.add(child.id)
+        elif not isinstance(
+            child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.comprehension)
+        ):
+            names |= bound(child)
+    return names
+
+
+def strip_magics(source: str) -> str:
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
 def exercises(nb) -> list[int]:
     return [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and cells.has_solution(c)]
 
@@ -86,7 +159,7 @@ def test_checks_fail_for_undone_and_planted_answers_and_pass_for_the_solution(la
         pytest.skip(f"{lab.stem} has no exercises")
     params = f'profile = "smoke"\nresults_dir = {str(tmp_path)!r}\n'
     last = max([todo[-1], *cells.exercise_checks(nb, todo[-1])])
-    missed, done = [], set()
+    missed, untidy, done = [], [], set()
     for i, cell in enumerate(nb.cells[: last + 1]):
         if cell.cell_type != "code" or i in done:
             continue
@@ -108,8 +181,16 @@ def test_checks_fail_for_undone_and_planted_answers_and_pass_for_the_solution(la
                 missed.append(f"cell {i} ({cell.get('id')}), {why}: every check passed")
         ok, err = kernel.run(cell.source)
         assert ok, f"{lab.stem} cell {i}: the solution itself fails: {err}"
+        assert kernel.run(SNAPSHOT.replace("{watch!r}", repr(lab_names(nb, i))))[0]
         for j in checks:
             ok, err = kernel.run(nb.cells[j].source)
             assert ok, f"{lab.stem} cell {j}: the solution fails its own check: {err}"
+        ok, err = kernel.run(COMPARE)
+        if not ok:
+            untidy.append(f"the checks of cell {i} ({cell.get('id')}) left the lab changed: {err}")
         done.update(checks)
     assert not missed, f"{lab.stem}: wrong answers the checks let through:\n" + "\n".join(missed)
+    assert not untidy, (
+        f"{lab.stem}: checks must leave the lab as they found it (use chk_ names, torch.random.fork_rng):\n"
+        + "\n".join(untidy)
+    )

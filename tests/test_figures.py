@@ -22,7 +22,7 @@ import torch
 from lab_run import REPO
 from torch import nn
 
-from helpers import interpret, plotting, search, transfer
+from helpers import interpret, plotting, references, search, transfer
 from helpers.evaluation import calibration_bins, roc_curves
 from helpers.experiments import seed_table
 from helpers.schedules import Constant, WarmupCosine
@@ -111,6 +111,7 @@ FIGURES = {
         {"constant": Constant(), "cosine": WarmupCosine(total=100, warmup=10)}, 100, steps_per_epoch=10
     ),
     "plot_runs": lambda: plotting.plot_runs({"a": history(), "b": history(seed=1)}, "val_top1"),
+    "plot_over_references": lambda: references.plot_over_references(history(), "01_sanity_checks", "fashion-mnist"),
     "plot_seed_means": lambda: plotting.plot_seed_means(seed_table(seed_rows(), "val_top1"), "val top-1", "over seeds"),
     "weight_histograms": lambda: plotting.weight_histograms({"a": TinyNet(), "b": TinyNet()}),
     "plot_confusion": lambda: plotting.plot_confusion(torch.randint(0, 9, (4, 4)), CLASSES),

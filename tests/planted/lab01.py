@@ -45,6 +45,16 @@ PLANTED = {
         ),
         Planted("never calls model.train()", "    model.train()\n", ""),
         Planted(
+            "accuracy scored after the optimizer step (a second forward pass)",
+            "correct += (logits.argmax(dim=1) == y).sum().item()",
+            "correct += (model(x).argmax(dim=1) == y).sum().item()",
+        ),
+        Planted(
+            "loss measured after the optimizer step",
+            "loss_sum += loss.item() * len(y)",
+            "loss_sum += F.cross_entropy(model(x), y).item() * len(y)",
+        ),
+        Planted(
             "steps before backward",
             "        loss.backward()\n        optimizer.step()\n",
             "        optimizer.step()\n        loss.backward()\n",

@@ -35,5 +35,10 @@ PLANTED = {
         Planted(
             "weights by the bin's count, not its share", "inside.float().mean().item()", "inside.float().sum().item()"
         ),
+        Planted(
+            "bins closed on the wrong side, [lo, hi): an edge goes up a bin and 1.0 into none",
+            "(conf > b / n_bins) & (conf <= (b + 1) / n_bins)",
+            "(conf >= b / n_bins) & (conf < (b + 1) / n_bins)",
+        ),
     ],
 }

@@ -22,7 +22,30 @@ PLANTED = {
         Planted(
             "ignores the trial's learning rate",
             "search.build(TARGET, params,",
-            'search.build(TARGET, {**params, "lr": cfg.lr},',
+            'search.build(TARGET, {**params, "lr": 0.01},',
+        ),
+        Planted(
+            "passes only the learning rate (momentum and weight decay at build's defaults)",
+            "search.build(TARGET, params,",
+            'search.build(TARGET, {"lr": params["lr"]},',
+        ),
+        Planted(
+            "trains with the lab's batch size, not the trial's",
+            'batch_size=params["batch_size"]',
+            "batch_size=cfg.batch_size",
+        ),
+        Planted(
+            "crashes on a diverged trial (reads val_top1 from a history with no row)",
+            "        if history.diverged:  # the loss blew up and no epoch was recorded: a failed trial, not a crash\n"
+            "            return math.nan\n",
+            "",
+        ),
+        Planted(
+            "reports to the pruner once, after the last epoch",
+            "        trial.report(accuracy, epoch)\n        if trial.should_prune():\n"
+            "            raise optuna.TrialPruned()\n    return best",
+            "    trial.report(best, 0)\n    if trial.should_prune():\n"
+            "        raise optuna.TrialPruned()\n    return best",
         ),
     ],
 }
