@@ -103,7 +103,7 @@ LABS = (
         "Convolution from scratch",
         "im2col, gradcheck, a layer's time and memory",
         "`conv2d_unfold`",
-        7.1,
+        4.4,
     ),
     Lab(
         "10_evaluation",
@@ -124,14 +124,14 @@ LABS = (
         "Interpretation and adversarial examples",
         "saliency, Grad-CAM, attention rollout, FGSM and PGD, adversarial training",
         "`attention_rollout`, `fgsm`, `pgd`",
-        4.8,
+        4.0,
     ),
     Lab(
         "13_hparam_search",
         "Hyperparameter search",
         "random search vs TPE, pruning, shared studies",
         "`suggest_params`, the `objective`",
-        4.3,
+        2.5,
     ),
 )
 

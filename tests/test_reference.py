@@ -204,3 +204,149 @@ def test_a_run_is_drawn_over_the_reference_runs_labelled_by_profile_dataset_and_
     assert list(ax.get_lines()[0].get_ydata()) == [row["val_top1"] for row in ref["runs"][0]["history"]]
     fig = plot_over_references(history, "01_sanity_checks", "cifar10")
     assert "no reference runs" in fig.axes[0].get_title() and len(fig.axes[0].get_lines()) == 1
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_each_lab_draws_the_run_it_records_over_the_references(lab):
+    """A lab draws the history its record() call saves: the run the references hold, seed by seed."""
+    import ast
+
+    import nbformat
+
+    cells = [c for c in nbformat.read(REPO / "labs" / f"{lab}.ipynb", as_version=4).cells if c.cell_type == "code"]
+
+    def calls(name: str) -> list[ast.Call]:
+        found = (n for c in cells for n in ast.walk(ast.parse(c.source)) if isinstance(n, ast.Call))
+        return [n for n in found if getattr(n.func, "id", None) == name]
+
+    (record,) = calls("record")
+    (plot,) = calls("plot_over_references")
+    recorded = ast.unparse(next(k.value for k in record.keywords if k.arg == "history"))
+    assert [ast.unparse(a) for a in plot.args] == [recorded, "cfg.lab", "cfg.dataset"], (
+        f"{lab}: plot_over_references({', '.join(ast.unparse(a) for a in plot.args)}) should draw {recorded}, "
+        "the history record() saves"
+    )
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_each_lab_drew_its_run_over_the_references_in_the_smoke_run(lab):
+    import nbformat
+
+    out, proc = smoke_output()
+    assert status(proc, lab) == "ok", proc.stdout
+    last = nbformat.read(out / f"{lab}.ipynb", as_version=4).cells[-1]
+    assert "plot_over_references" in last.source
+    assert any("image/png" in o.get("data", {}) for o in last.outputs), f"{lab}: the last cell drew no figure"
+
+
+def test_the_lab_tables_quick_minutes_are_the_references_timed_one_seed_at_a_time():
+    """The README's and each title cell's quick time (helpers/catalog.py) is the reference's, where one
+    was made with its seeds one at a time on the 2-core CPU; seeds run at once only bound it."""
+    from helpers import catalog
+
+    for entry in catalog.LABS:
+        ref = reference.find(entry.name, "quick", "fashion-mnist")
+        if ref is None or ref["machine"].get("gpu"):
+            continue
+        minutes = reference.minutes_per_run(ref)
+        if reference.seeds_at_once(ref) == 1:
+            assert (entry.quick_cpu_min, entry.quick_shared) == (round(minutes, 1), False), (
+                f"{entry.name}: the catalog says {entry.quick_cpu_min} min in quick, its reference "
+                f"{minutes:.1f} min (seeds one at a time): set quick_cpu_min={round(minutes, 1)}, "
+                "quick_shared=False in helpers/catalog.py and run `python -m helpers frontdoor`"
+            )
+        else:
+            assert entry.quick_cpu_min <= round(minutes, 1) + 0.05, (
+                f"{entry.name}: the catalog's {entry.quick_cpu_min} min exceeds its reference's {minutes:.1f} min "
+                "with seeds run at once (an upper bound)"
+            )
+
+
+def _mean_spread(values: list[float], scale: float = 100, digits: int = 1) -> str:
+    """Mean ± half the range, as the references compute it (`reference.spread`) and the text writes it."""
+    s = reference.spread(values)
+    return f"{s['mean'] * scale:.{digits}f} ± {s['spread'] * scale:.{digits}f}"
+
+
+def _metric(ref: dict, name: str, scale: float = 100, digits: int = 1) -> str:
+    return _mean_spread(ref["metrics"][name]["values"], scale, digits)
+
+
+def _transfer_run(ref: dict) -> str:
+    """Lab 11's comparison in the reference's first run (seed 0): test top-1 per method and labels."""
+    run = ref["runs"][0]
+    labels = sorted({r["labels"] for r in run["runs"]})
+
+    def cell(method: str, n: int) -> str:
+        return _mean_spread([r["test_top1"] for r in run["runs"] if r["method"] == method and r["labels"] == n])
+
+    methods = ", ".join(
+        f"{m} " + " / ".join(cell(m, n) for n in labels) + "%" for m in ("scratch", "linear probe", "fine-tune")
+    )
+    return (
+        f"the backbone at {run['metrics']['source_val_top1']:.1%} on the source's validation images) measured, "
+        f"at {' / '.join(map(str, labels))} labels per class: {methods}."
+    )
+
+
+def _pgd(ref: dict, model: str, eps: float = 0.05) -> str:
+    """Lab 12: the model's test accuracy under PGD at `eps`, over the reference's seeds."""
+    return _mean_spread(
+        [
+            next(c["accuracy"] for c in run["curves"] if (c["model"], c["attack"], c["eps"]) == (model, "PGD", eps))
+            for run in ref["runs"]
+        ]
+    )
+
+
+# Numbers the labs and the results page quote from a reference, as the reference makes them today: a re-made
+# reference whose numbers moved fails here with the sentence to write.
+QUOTED = {
+    "lab 11's discussion": ("labs/11_transfer.ipynb", "11_transfer", _transfer_run),
+    "results page, lab 01 quick": (
+        "docs/results.md",
+        "01_sanity_checks",
+        lambda r: f"best val {_metric(r, 'best_val_top1')}%, test {_metric(r, 'test_top1')}% over 3 seeds",
+    ),
+    "results page, lab 10 quick": (
+        "docs/results.md",
+        "10_evaluation",
+        lambda r: (
+            f"test top-1 {_metric(r, 'test_top1')}%, top-5 {_metric(r, 'test_top5')}%, macro AUC "
+            f"{_metric(r, 'test_macro_auc', 1, 3)}, ECE {_metric(r, 'test_ece', 1, 3)} over 3 seeds"
+        ),
+    ),
+    "results page, lab 11 quick": ("docs/results.md", "11_transfer", _transfer_run),
+    "results page, lab 12 quick": (
+        "docs/results.md",
+        "12_interpretation_adversarial",
+        lambda r: (
+            f"val CNN {_metric(r, 'val_top1')}%, ViT {_metric(r, 'vit_val_top1')}%; PGD at ε = 0.05 leaves "
+            f"{_pgd(r, 'CNN')}% (CNN) and {_pgd(r, 'ViT')}% (ViT); adversarial training: under PGD at ε = 0.05 "
+            f"{_metric(r, 'adv_robust_test_top1')}% against {_metric(r, 'std_robust_test_top1')}% for standard "
+            f"training, clean {_metric(r, 'adv_clean_test_top1')}% over 3 seeds"
+        ),
+    ),
+    "results page, lab 13 quick": (
+        "docs/results.md",
+        "13_hparam_search",
+        lambda r: (
+            f"best val: random {_metric(r, 'best_random_val_top1')}%, TPE {_metric(r, 'best_tpe_val_top1')}%, "
+            f"the best setting retrained: test {_metric(r, 'test_top1')}% over 3 seeds"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("where", sorted(QUOTED))
+def test_quoted_numbers_are_the_references(where):
+    path, lab, make = QUOTED[where]
+    ref = reference.find(lab, "quick", "fashion-mnist")
+    assert ref is not None, f"{where} quotes {lab}'s quick reference, which is missing"
+    text = (REPO / path).read_text(encoding="utf-8")
+    if path.endswith(".ipynb"):
+        import nbformat
+
+        text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells if c.cell_type == "markdown")
+    expected = make(ref)
+    assert expected in " ".join(text.split()), f"{path} should quote {lab}'s quick reference as: {expected}"

@@ -187,6 +187,7 @@ def make(
             "command": command or default_command(lab, profile, dataset, seeds, params),
             **code,
             "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "seeds_at_once": n if parallel else 1,
             "note": note,
         },
         "runs": runs,
@@ -216,6 +217,21 @@ def default_command(lab: str, profile: str, dataset: str | None, seeds: int | No
 def command_line(argv: list[str] | None = None) -> str:
     """The command as typed, for the record: `python -m helpers ARGS`."""
     return shlex.join(["python", "-m", "helpers", *(sys.argv[1:] if argv is None else argv)])
+
+
+def seeds_at_once(ref: dict) -> int:
+    """How many seeds ran at once when the reference was made (references made before this was
+    recorded say it in their command: `--parallel` ran them all at once)."""
+    made = ref.get("made", {})
+    if "seeds_at_once" in made:
+        return int(made["seeds_at_once"])
+    return len(ref.get("seeds", [])) if "--parallel" in str(made.get("command", "")) else 1
+
+
+def minutes_per_run(ref: dict) -> float | None:
+    """Wall-clock minutes of one run of the lab, the mean over the reference's seeds; None if untimed."""
+    seconds = ref.get("seconds") or []
+    return sum(seconds) / len(seconds) / 60 if seconds else None
 
 
 def stale(ref: dict) -> str | None:

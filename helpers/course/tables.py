@@ -32,8 +32,8 @@ def _percent(values: dict) -> str:
 
 
 def _minutes(ref: dict) -> str:
-    seconds = ref.get("seconds") or []
-    return f"{sum(seconds) / len(seconds) / 60:.1f}" if seconds else "-"
+    minutes = reference.minutes_per_run(ref)
+    return "-" if minutes is None else f"{minutes:.1f}"
 
 
 def _made(ref: dict) -> str:
@@ -71,16 +71,17 @@ def times_md(refs: list[dict]) -> str:
         HEADER + "# Minutes per lab",
         "",
         "Wall-clock minutes of one run of the lab (the runner's time for the whole notebook, mean over "
-        "the reference's seeds), and where it was measured. A note says when the machine was shared.",
+        "the reference's seeds), and where it was measured. Seeds run at once shared the machine, so their "
+        "minutes are an upper bound; the lab table's times are those of seeds run one at a time.",
         "",
-        "| lab | profile | dataset | minutes per run | machine | note |",
-        "|---|---|---|---|---|---|",
+        "| lab | profile | dataset | minutes per run | seeds at once | machine | note |",
+        "|---|---|---|---|---|---|---|",
     ]
     for ref in sorted(refs, key=_order):
         note = str(ref.get("made", {}).get("note", "")).replace("|", "\\|") or "-"
         lines.append(
             f"| {ref['lab']} | {ref['profile']} | {ref['dataset']} | {_minutes(ref)} | "
-            f"{reference.machine_line(ref)} | {note} |"
+            f"{reference.seeds_at_once(ref)} | {reference.machine_line(ref)} | {note} |"
         )
     return "\n".join(lines) + "\n"
 
