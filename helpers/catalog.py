@@ -68,7 +68,7 @@ LABS = (
         "05_regularization",
         "Regularization",
         "learning-rate and L2 sweeps, L1, dropout",
-        "`l1_penalty`",
+        "`l1_penalty`, `Dropout`",
         11,
         quick_shared=True,
     ),

@@ -3,7 +3,8 @@
 conv 5x5 (in->8) -> max-pool -> conv 3x3 (8->16) -> max-pool -> fc 576->120->84->classes.
 On 32x32 input: 28x28 -> 14x14 -> 12x12 -> 6x6, so the first fc layer takes 16*6*6 = 576.
 Layers are passed in (timm style): `act_layer=Swish` or `norm_layer=nn.BatchNorm2d` change
-the activation or add BatchNorm after every conv (lab 04) without a second class.
+the activation or add BatchNorm after every conv (lab 04), and `drop_layer` puts the student's
+dropout module after the fully connected layers (lab 05), without a second class.
 """
 
 from __future__ import annotations
@@ -14,7 +15,14 @@ from torch import nn
 
 class SimpleNN(nn.Module):
     def __init__(
-        self, num_classes: int = 10, in_channels: int = 3, *, act_layer=nn.ReLU, norm_layer=None, dropout: float = 0.0
+        self,
+        num_classes: int = 10,
+        in_channels: int = 3,
+        *,
+        act_layer=nn.ReLU,
+        norm_layer=None,
+        dropout: float = 0.0,
+        drop_layer=nn.Dropout,
     ):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, 8, 5)
@@ -26,7 +34,7 @@ class SimpleNN(nn.Module):
         self.fc1 = nn.Linear(16 * 6 * 6, 120)
         self.fc2 = nn.Linear(120, 84)
         self.fc3 = nn.Linear(84, num_classes)
-        self.drop = nn.Dropout(dropout)
+        self.drop = drop_layer(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.pool(self.act(self.bn1(self.conv1(x))))  # (B, 8, 14, 14)
