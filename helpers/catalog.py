@@ -95,7 +95,7 @@ LABS = (
         "08_fast_cifar",
         "A fast CIFAR-10 net",
         "airbench94's recipe switch by switch, with an ablation",
-        "the whitening covariance, TTA's mirror view",
+        "the whitening covariance, TTA's mirror view, label-smoothed cross-entropy",
         10.6,
     ),
     Lab(

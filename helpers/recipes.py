@@ -220,6 +220,7 @@ def train_fastnet(
     desc: str = "fastnet",
     mirror=mirror_logits,
     covariance=None,
+    loss=None,
     compile: bool = False,
 ) -> FastResult:
     """Train a FastNet with recipe `r` on `train`; evaluate on `test` with and without TTA.
@@ -228,6 +229,8 @@ def train_fastnet(
         None: no evaluation until the end, as airbench times it (the history has no val columns).
     mirror: `mirror(model, x)`, the logits averaged over x and its mirror image, which TTA uses.
     covariance: `covariance(images)`, the 2x2 patch covariance the whitening uses (default: ours).
+    loss: `loss(logits, y, smoothing)`, the label-smoothed cross-entropy, the mean over the batch
+        (default: `smoothed_loss`, PyTorch's own).
     compile: train through `torch.compile(model)` (the same parameters; the first steps pay for the
         compilation, counted in train_seconds). benchmarks/fastnet_compile.py measures what it buys.
     """
@@ -270,6 +273,7 @@ def train_fastnet(
         else (lambda step: 0.1 ** (step // (r.step_epochs * per_epoch)))
     )
     net = torch.compile(model) if compile else model
+    smoothed = loss or smoothed_loss
     history = fit(
         net,
         loader,
@@ -280,7 +284,7 @@ def train_fastnet(
         desc=desc,
         scheduler=scheduler,
         callbacks=steps,
-        loss_fn=lambda logits, y: smoothed_loss(logits, y, r.label_smoothing),
+        loss_fn=lambda logits, y: smoothed(logits, y, r.label_smoothing),
     )
     runtime.synchronize(device)
     train_seconds = time.perf_counter() - start

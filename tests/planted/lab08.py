@@ -1,4 +1,4 @@
-"""Planted wrong answers for lab 08's exercises (patch covariance, TTA's mirror view)."""
+"""Planted wrong answers for lab 08's exercises (patch covariance, TTA's mirror view, label smoothing)."""
 
 from planted import Planted
 
@@ -20,5 +20,23 @@ PLANTED = {
             "return 0.5 * model(x) + 0.5 * model(x.flip(-1))",
             "return 0.5 * model(x).softmax(-1) + 0.5 * model(x.flip(-1)).softmax(-1)",
         ),
+    ],
+    "lab08-smoothing": [  # smoothed_cross_entropy
+        Planted("sums over the batch", "every_class).mean()", "every_class).sum()"),
+        Planted(
+            "log of softmax (overflows for large logits)", "logits.log_softmax(dim=1)", "logits.softmax(dim=1).log()"
+        ),
+        Planted("keeps weight 1 on the true class", "(1 - smoothing) * true_class", "true_class"),
+        Planted(
+            "spreads the smoothing over the other C - 1 classes only",
+            "every_class = -logp.mean(dim=1)",
+            "every_class = -(logp.sum(dim=1) - logp.gather(1, y[:, None]).squeeze(1)) / (logits.shape[1] - 1)",
+        ),
+        Planted(
+            "probabilities, not log-probabilities, in the smoothing term",
+            "every_class = -logp.mean(dim=1)",
+            "every_class = -logp.exp().mean(dim=1)",
+        ),
+        Planted("a float, not a tensor (no gradient)", "every_class).mean()", "every_class).mean().item()"),
     ],
 }
