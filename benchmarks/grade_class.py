@@ -1,9 +1,9 @@
-"""A class of 40 lab-01 submissions through `grade --reproduce`: who is flagged, what is left unchanged, how long.
+"""A class of 47 lab-01 submissions through `grade --reproduce`: who is flagged, what is left unchanged, how long.
 
-    python benchmarks/grade_class.py [--workers 2] [--shards N] [--out DIR]
+    python benchmarks/grade_class.py [--workers 2] [--shards N] [--out DIR] [--no-tamper]
 
 Lab 01 is run once in smoke with the runner; from that real executed notebook and its results the
-script builds 40 submissions, ten of each kind:
+script builds 40 submissions, ten of each of four kinds:
 - honest: the run as it is (each with its own student name in the metadata, so none is
   served from another's cached outcome);
 - wrong: an exercise replaced by one of the planted wrong answers of tests/planted/lab01.py,
@@ -11,16 +11,20 @@ script builds 40 submissions, ten of each kind:
 - forged: the printed numbers and the results file raised, a check cell tagged
   `raises-exception`, a check cell edited to pass, or a checked output's marker removed;
 - malicious: an added cell that tries to overwrite the lab and every other submission, to write
-  into HOME, and to open a network connection.
+  into HOME, and to open a network connection;
+and one of each tampered submission of tests/planted/tamper.py (a broken training loop plus code that
+silences the checks in the student's kernel: input and AST transformers, patched builtins and torch,
+a trace function, an event hook, a patch from inside the exercise), each run top to bottom in smoke
+so its outputs are what that code printed (`--no-tamper`: the 40 without them).
 
 Then `grade --reproduce --workers N` grades the folder (with `--shards N`: as N shards, one
 after another, merged with `grade --merge`, as N machines would). Each reproduction gets the
 cores divided among the workers as its threads; the smoke run is made with as many, since CPU results differ in
 their last digits between thread counts and a difference would flag the honest runs. The script
-checks that every honest submission gets full marks and is reproduced, that every other one is flagged by name (a check
-failed, not reproduced, or a problem listed), and that `labs/` and every submission are
-byte-for-byte what they were; and prints JSON with the counts, the grading time and the
-machine. Exit status 1 if any of that does not hold.
+checks that every honest submission gets full marks and is reproduced, that every other one is flagged by
+name (a check failed, not reproduced, or a problem listed; a tampered one with its tampering named), and
+that `labs/` and every submission are byte-for-byte what they were; and prints JSON with the counts, the
+grading time and the machine. Exit status 1 if any of that does not hold.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import shutil
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -43,6 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 from planted.lab01 import PLANTED  # noqa: E402
+from planted.tamper import KINDS, tampered  # noqa: E402
 
 from helpers.course import cells, evidence, grading, reproduce, runner, shards  # noqa: E402
 
@@ -121,6 +127,23 @@ def build(nb, results: dict, labs: Path, subs: Path) -> dict[str, tuple[str, dic
     return class_
 
 
+def run_tampered(labs: Path, scratch: Path, workers: int) -> dict[str, tuple[str, dict, dict]]:
+    """{kind: ("tampered", executed notebook, results)}: each tampered copy of the lab, run in smoke."""
+    lab = cells.read_notebook(labs / f"{LAB}.ipynb")
+
+    def execute(kind: str):
+        src, out = scratch / "src" / kind, scratch / "out" / kind
+        src.mkdir(parents=True)
+        nbformat.write(nbformat.from_dict(tampered(lab, kind)), src / f"{LAB}.ipynb")
+        params = {"profile": "smoke", "results_dir": str(out)}
+        result = runner.run_notebook(src / f"{LAB}.ipynb", out, params, 900, threads=runner.threads_per_job(workers))
+        claims = json.loads((out / f"{LAB}.json").read_text(encoding="utf-8")) if result.status == "ok" else {}
+        return kind, ("tampered", cells.read_notebook(out / f"{LAB}.ipynb"), claims)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return dict(pool.map(execute, KINDS))
+
+
 def write_class(class_: dict, subs: Path) -> None:
     """subs/<student>/01_sanity_checks.ipynb and its results file, for every student of `build`."""
     for who, (_, notebook, claims) in class_.items():
@@ -134,6 +157,7 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--shards", type=int, default=1, help="grade as this many shards, then merge them")
     p.add_argument("--out", help="keep the class and its grades here (default: a temporary folder, removed)")
+    p.add_argument("--no-tamper", action="store_true", help="the 40 without the tampered submissions")
     args = p.parse_args(argv)
     if args.shards < 1:
         p.error(f"--shards is a number of shards, at least 1; got {args.shards}")
@@ -154,6 +178,10 @@ def main(argv=None) -> int:
     nb = cells.read_notebook(run / f"{LAB}.ipynb")
     results = json.loads((run / f"{LAB}.json").read_text(encoding="utf-8"))
     class_ = build(nb, results, labs, subs)
+    start = time.perf_counter()
+    if not args.no_tamper:
+        class_ |= run_tampered(labs, root / "tampered", args.workers)
+    tamper_run_seconds = time.perf_counter() - start
     write_class(class_, subs)
     before = snapshot(labs, subs)
 
@@ -187,6 +215,11 @@ def main(argv=None) -> int:
         for who, kind in kinds.items()
         if who in rows and kind != "honest" and clean(rows[who])
     ]
+    wrongly += [
+        f"{who}: tampered, {rows[who]['score']}/{rows[who]['max_score']}, and no tampering named"
+        for who, kind in kinds.items()
+        if who in rows and kind == "tampered" and "tampering:" not in rows[who]["problems"]
+    ]
     unchanged = snapshot(labs, subs) == before
     summary = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
@@ -197,7 +230,11 @@ def main(argv=None) -> int:
         "honest_full_marks": sum(k == "honest" and w in rows and clean(rows[w]) for w, k in kinds.items()),
         "others_flagged": sum(k != "honest" and w in rows and not clean(rows[w]) for w, k in kinds.items()),
         "labs_and_submissions_unchanged": unchanged,
+        "tampered_named": sum(
+            k == "tampered" and "tampering:" in rows.get(w, {}).get("problems", "") for w, k in kinds.items()
+        ),
         "smoke_run_seconds": round(run_seconds, 1),
+        "tampered_runs_seconds": round(tamper_run_seconds, 1),
         "grading_seconds": round(grade_seconds, 1),
         "problems": wrongly,
         "max_score": sum(

@@ -17,77 +17,11 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from planted.tamper import KINDS, LAB, student_copy, tampered
 
 from helpers.course import cells, cleanroom, grading, runner, tamper
 
-LAB = "01_sanity_checks"
-BROKEN = "        optimizer.step()\n"
-TAMPER = {
-    "input-transformer": (
-        "def _wrap(lines):\n"
-        "    return ['try:\\n'] + ['    ' + l for l in lines] + ['\\nexcept AssertionError:\\n    pass\\n']\n"
-        "get_ipython().input_transformers_post.append(_wrap)\n"
-    ),
-    "ast-transformer": (
-        "import ast as _ast\n"
-        "class _NoAsserts(_ast.NodeTransformer):\n"
-        "    def visit_Assert(self, node):\n"
-        "        return _ast.Pass()\n"
-        "get_ipython().ast_transformers.append(_NoAsserts())\n"
-    ),
-    "builtins": (
-        "import builtins\n"
-        "_max = builtins.max\n"
-        "builtins.max = lambda *a, **k: 0.0 if a and isinstance(a[0], list) and a[0] and isinstance(a[0][0], float)"
-        " else _max(*a, **k)\n"
-    ),
-    "torch-function": "torch.optim.SGD.step = lambda self, closure=None: None\n",
-    "settrace": (
-        "import sys\n"
-        "def _tr(frame, event, arg):\n"
-        "    if 'chk_moved' in frame.f_globals:\n"
-        "        frame.f_globals['chk_moved'] = [0.0]\n"
-        "    return _tr\n"
-        "sys.settrace(_tr)\n"
-    ),
-    "events-hook": (
-        "def _before(info):\n"
-        "    get_ipython().user_ns['max'] = lambda *a, **k: 0.0\n"
-        "get_ipython().events.register('pre_run_cell', _before)\n"
-    ),
-}
-IN_BODY = (  # the exercise function patches max the first time a check calls it
-    "    import builtins\n"
-    "    if not hasattr(builtins, '_patched'):\n"
-    "        builtins._patched, _max = True, builtins.max\n"
-    "        builtins.max = lambda *a, **k: 0.0 if a and isinstance(a[0], list) else _max(*a, **k)\n"
-)
 HONEST = ("01_sanity_checks", "02_lr_schedules", "09_convolution")
-
-
-def student_copy(lab_nb):
-    """The lab as a student who solved it would submit it: the solution lines in place, no markers."""
-    nb = json.loads(json.dumps(lab_nb))
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code" and cells.has_solution({"source": "".join(cell["source"])}):
-            lines = "".join(cell["source"]).splitlines(keepends=True)
-            cell["source"] = "".join(line for line in lines if line.strip() not in (cells.BEGIN, cells.END))
-    return nb
-
-
-def tampered(lab_nb, kind: str):
-    nb = student_copy(lab_nb)
-    cell = next(c for c in nb["cells"] if "def train_one_epoch" in "".join(c["source"]))
-    source = "".join(cell["source"])
-    assert BROKEN in source
-    source = source.replace(BROKEN, "")
-    if kind == "in-body":
-        head, body = source.split('"""\n', 1)  # after the docstring's closing quotes
-        source = head + '"""\n' + IN_BODY + body
-    else:
-        source = TAMPER[kind] + "\n" + source
-    cell["source"] = source
-    return nb
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +32,7 @@ def graded(tmp_path_factory):
     labs = grading.load_labs()
     by_stem = {p.stem: nb for p, nb in labs.items()}
     made = {f"honest-{name[:2]}": (name, student_copy(by_stem[name])) for name in HONEST}
-    made |= {kind: (LAB, tampered(by_stem[LAB], kind)) for kind in [*TAMPER, "in-body"]}
+    made |= {kind: (LAB, tampered(by_stem[LAB], kind)) for kind in KINDS}
     threads = runner.threads_per_job(2)  # as the grader's two workers will re-run them
 
     def execute(item):
@@ -124,7 +58,7 @@ def graded(tmp_path_factory):
         return {r["student"]: r for r in csv.DictReader(f)}, out
 
 
-@pytest.mark.parametrize("kind", [*TAMPER, "in-body"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_tampered_submission_scores_below_full_marks_and_is_named(graded, kind):
     rows, out = graded
     row = rows[kind]
