@@ -453,7 +453,7 @@ def train_vit(
     wd_warmup_epochs (weight decay ramped from 0 over that many epochs; 0 or absent: none), augment
     ("uw_madison": crop with 4-pixel padding, flip and `uw_madison_jitter`; "none"), and optionally
     epochs, batch_size and model (else cfg's). attn_layer and mask_fn go to the ViT.
-    test metrics: top1, top5, and peak_mib, the peak GPU memory of its epochs (NaN off CUDA).
+    test metrics: loss, top1, top5, and peak_mib, the peak GPU memory of its epochs (NaN off CUDA).
     """
     check_vit_setting(setting)
     train, val, test = splits
@@ -495,6 +495,7 @@ def train_vit(
         wd_schedule=wd_schedule,
         desc=desc,
     )
-    metrics = evaluate(model, test_loader) if not history.diverged else {"top1": float("nan"), "top5": float("nan")}
+    nan = float("nan")
+    metrics = evaluate(model, test_loader) if not history.diverged else {"loss": nan, "top1": nan, "top5": nan}
     peak = max(row["peak_memory_mib"] for row in history.rows) if device.type == "cuda" and history.rows else math.nan
     return model, history, {**metrics, "peak_mib": peak}
