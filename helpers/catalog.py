@@ -88,8 +88,7 @@ LABS = (
         "Vision Transformer",
         "patches, local and global attention, AdamW",
         "`patchify`, the window mask, multi-head attention",
-        6,
-        quick_shared=True,
+        3.4,
     ),
     Lab(
         "08_fast_cifar",

@@ -289,6 +289,11 @@ def _transfer_run(ref: dict) -> str:
     )
 
 
+def _setting(ref: dict, setting: str, metric: str = "test_top1", runs: slice = slice(0, 1)) -> str:
+    """A setting's metric over the seed rows a lab records (`runs` of its reference: the first by default)."""
+    return _mean_spread([r[metric] for run in ref["runs"][runs] for r in run["runs"] if r["setting"] == setting])
+
+
 def _pgd(ref: dict, model: str, eps: float = 0.05) -> str:
     """Lab 12: the model's test accuracy under PGD at `eps`, over the reference's seeds."""
     return _mean_spread(
@@ -307,6 +312,15 @@ QUOTED = {
         "docs/results.md",
         "01_sanity_checks",
         lambda r: f"best val {_metric(r, 'best_val_top1')}%, test {_metric(r, 'test_top1')}% over 3 seeds",
+    ),
+    "results page, lab 07 quick": (
+        "docs/results.md",
+        "07_vit",
+        lambda r: (
+            f"test UW-Madison {_setting(r, 'uw_madison')}%, TU Wien {_setting(r, 'tu_wien')}% in its quick "
+            f"reference's first run; over its three runs (each on its own 20k images, 9 runs a setting): "
+            f"{_setting(r, 'uw_madison', runs=slice(None))}% and {_setting(r, 'tu_wien', runs=slice(None))}%"
+        ),
     ),
     "results page, lab 10 quick": (
         "docs/results.md",
