@@ -19,7 +19,8 @@ from pathlib import Path
 
 from helpers.config import PROFILES, REPO
 
-REFERENCE_DIR = REPO / "reference"  # in a checkout; an installed package has none (the plots then show your run)
+# reference/ in a checkout; an installed package carries the same files as helpers/reference_runs (pyproject.toml)
+REFERENCE_DIR = REPO / "reference" if (REPO / "reference").is_dir() else Path(__file__).parent / "reference_runs"
 PROFILE_STYLE = {"smoke": ":", "quick": "--", "full": "-"}
 
 

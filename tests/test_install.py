@@ -38,6 +38,7 @@ def wheel(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("wheel")
     src, wheels = tmp / "src", tmp / "wheels"
     shutil.copytree(REPO / "helpers", src / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "reference", src / "reference")  # packaged as helpers/reference_runs
     for name in ("pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(REPO / name, src)
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(src)])
@@ -78,6 +79,10 @@ def test_wheel_runs_lab01_outside_the_repository_with_read_only_data(tmp_path, w
 
     where = run([str(python), "-c", "import helpers; print(helpers.__file__)"], cwd=course, env=env).stdout
     assert where.startswith(str(env_dir)), f"helpers came from {where}, not the installed wheel"
+    code = "from helpers.references import find; print(find('01_sanity_checks', 'quick', 'fashion-mnist')['lab'])"
+    assert run([str(python), "-c", code], cwd=course, env=env).stdout.strip() == "01_sanity_checks", (
+        "the wheel carries the reference runs, so a hosted lab draws them under the student's curve"
+    )
     proc = run(
         [str(env_dir / "bin" / "labs"), "run", "01", "--profile", "smoke", "--out", "executed"],
         cwd=course,

@@ -223,3 +223,15 @@ def test_imports_inside_functions_are_only_for_heavy_or_optional_packages():
         and "#" not in line
     ]
     assert not odd, "function-local imports with no reason given:\n" + "\n".join(odd)
+
+
+def test_the_wheel_lists_every_package_and_carries_the_references():
+    """pyproject.toml names the packages (to map reference/ into the wheel): none may be left out."""
+    tomllib = pytest.importorskip("tomllib", reason="Python 3.11+ reads pyproject.toml")
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    found = sorted(".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "helpers").rglob("__init__.py"))
+    assert sorted(setuptools["packages"]) == sorted([*found, "helpers.reference_runs"]), (
+        "add the new package to [tool.setuptools] packages in pyproject.toml"
+    )
+    assert setuptools["package-dir"] == {"helpers.reference_runs": "reference"}
+    assert list((REPO / "reference").glob(setuptools["package-data"]["helpers.reference_runs"][0])), "no reference file"
