@@ -101,6 +101,41 @@ def with_probability(transform: Callable, p: float) -> Callable:
     return apply
 
 
+def flip_rotate_resized_crop(
+    x: torch.Tensor,
+    degrees: float = 15.0,
+    scale: tuple[float, float] = (0.5, 1.0),
+    ratio: tuple[float, float] = (3 / 4, 4 / 3),
+) -> torch.Tensor:
+    """The TU Wien report's three transforms on every image of a batch (lab 03): a random horizontal
+    flip (p = 1/2), a rotation by up to `degrees` either way, and a random resized crop (a window of
+    `scale` of the area at an aspect ratio in `ratio`, placed at random and resized back to the whole
+    image), as torchvision's RandomHorizontalFlip, RandomRotation and RandomResizedCrop do one PIL
+    image at a time. Here one affine grid per image and one `grid_sample` for the batch, bilinear,
+    zeros outside (the mean colour, on normalized images). The report does not give the parameters;
+    these defaults keep most of a 32x32 image. x: (B, C, H, W), any dtype; the result has its dtype."""
+    if not 0 < scale[0] <= scale[1] <= 1 or not 0 < ratio[0] <= ratio[1]:
+        raise LabError(f"scale must satisfy 0 < min <= max <= 1 and ratio 0 < min <= max; got {scale} and {ratio}.")
+    B, device = len(x), x.device
+    area = torch.empty(B, device=device).uniform_(*scale)
+    aspect = torch.exp(torch.empty(B, device=device).uniform_(math.log(ratio[0]), math.log(ratio[1])))
+    w, h = (area * aspect).sqrt().clamp(max=1), (area / aspect).sqrt().clamp(max=1)  # fractions of the side
+    cx, cy = (torch.rand(B, device=device) * 2 - 1) * (1 - w), (torch.rand(B, device=device) * 2 - 1) * (1 - h)
+    angle = torch.empty(B, device=device).uniform_(-degrees, degrees) * math.pi / 180
+    flip = torch.where(torch.rand(B, device=device) < 0.5, -1.0, 1.0)
+    cos, sin = angle.cos(), angle.sin()
+    theta = torch.stack(  # where each output position (u, v) in [-1, 1]^2 samples the input, per image
+        [
+            torch.stack([w * cos * flip, -w * sin, cx], dim=1),
+            torch.stack([h * sin * flip, h * cos, cy], dim=1),
+        ],
+        dim=1,
+    )  # (B, 2, 3)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    out = F.grid_sample(x.float(), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return out if x.is_floating_point() else out.round().clamp(0, 255).to(x.dtype)
+
+
 class Loader:
     """Batches of (normalized float images, labels) from a Split held on `device`.
 

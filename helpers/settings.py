@@ -193,13 +193,16 @@ class LrSchedules(SGD, LabConfig):
 
 @dataclass(frozen=True)
 class AugmentationRecipe(Recipe):
-    """None / p=0.5 / p=1, each over `seeds`. The Duke report 2(a): RandomCrop(32, padding=4) and
-    RandomHorizontalFlip() (p=0.5), compared with its 30-epoch baseline; the probability knob is the
-    TU Wien report's."""
+    """None / p=0.5 / p=1, and the TU Wien transforms at p=1, each over `seeds`. The Duke report 2(a):
+    RandomCrop(32, padding=4) and RandomHorizontalFlip() (p=0.5), compared with its 30-epoch baseline;
+    the probability knob and the flip + rotation + random resized crop are the TU Wien report's, which
+    gives no parameters for them (the rotation and crop ranges are ours)."""
 
     crop_padding: int = 4
     flip_p: float = 0.5
     probabilities: list = _default([0.5, 1.0])
+    rotate_degrees: float = 15.0
+    crop_scale: list = _default([0.5, 1.0])
     seeds: list = _default([0, 1, 2])
 
 

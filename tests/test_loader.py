@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from helpers.data import Split
 from helpers.errors import LabError
-from helpers.loader import Augment, Loader, random_crop
+from helpers.loader import Augment, Loader, flip_rotate_resized_crop, random_crop
 
 
 def marked_split(n: int = 64, size: int = 8) -> Split:
@@ -167,3 +167,35 @@ def test_bad_augment_settings(kwargs, match):
 def test_bad_batch_size():
     with pytest.raises(LabError, match="positive"):
         Loader(marked_split(), batch_size=0)
+
+
+def test_flip_rotate_resized_crop_moves_the_pixels_it_should():
+    torch.manual_seed(0)
+    x = torch.rand(64, 3, 32, 32)
+    kept = flip_rotate_resized_crop(x, degrees=0, scale=(1, 1), ratio=(1, 1))  # only the flip is left
+    mirrored = (kept == x.flip(-1)).flatten(1).all(1)
+    assert ((kept == x).flatten(1).all(1) | mirrored).all(), "no rotation, whole image: each image kept or mirrored"
+    assert 16 <= int(mirrored.sum()) <= 48, "about half are mirrored"
+
+    bar = torch.zeros(256, 1, 32, 32)
+    bar[:, :, 15:17, 4:28] = 1.0  # a horizontal bar through the centre
+    rotated = flip_rotate_resized_crop(bar, degrees=30, scale=(1, 1), ratio=(1, 1))
+    rows_lit = (rotated > 0.5).any(-1).sum(-1).squeeze(1).float()  # rows the bar now crosses
+    assert rows_lit.mean() > 4, "rotated, a 2-pixel horizontal bar crosses more rows"
+    assert rotated.sum() / bar.sum() == pytest.approx(1, abs=0.15), "a rotation keeps the bar (it stays inside)"
+
+    square = torch.zeros(256, 1, 32, 32)
+    square[:, :, 12:20, 12:20] = 1.0
+    zoomed = flip_rotate_resized_crop(square, degrees=0, scale=(0.25, 0.25), ratio=(1, 1))
+    inside = zoomed.sum((1, 2, 3)) / square.sum((1, 2, 3))
+    assert (inside.mean() > 1.5) and (inside.std() > 0.1), (
+        "a crop of a quarter of the area magnifies 2x, at random places"
+    )
+
+
+def test_flip_rotate_resized_crop_keeps_shape_dtype_and_says_what_is_wrong():
+    x = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8)
+    out = flip_rotate_resized_crop(x)
+    assert out.shape == x.shape and out.dtype == torch.uint8
+    with pytest.raises(LabError, match="scale must satisfy"):
+        flip_rotate_resized_crop(x, scale=(0.5, 1.5))
