@@ -153,3 +153,17 @@ def test_a_model_at_chance_with_every_check_passed_is_flagged():
 def test_a_top_level_exercise_is_kept_whole():
     lab = "import random\n### BEGIN SOLUTION\nx = random.random()\n### END SOLUTION"
     assert cleanroom.split_definitions("import random\nx = 0.25", lab) == ("import random\nx = 0.25", [])
+
+
+def test_callbacks_from_any_installed_packages_folder_are_the_librarys(monkeypatch):
+    """A venv may take its packages from a folder outside its prefix (a .pth line, a shared course install):
+    matplotlib's callback from there is the library's, a callback written in a cell is not."""
+    monkeypatch.setattr(cleanroom.sys, "path", [*cleanroom.sys.path, "/opt/course-env/lib/python3.11/site-packages"])
+    library = (
+        "matplotlib.pyplot._draw_all_if_interactive@/opt/course-env/lib/python3.11/site-packages/matplotlib/pyplot.py"
+    )
+    written = "_before@/tmp/ipykernel_123/456.py"
+    assert cleanroom._not_library([library, written]) == [written]
+    base = {"builtins": {}, "events": {"post_execute": []}}
+    assert cleanroom._changes(base, {"builtins": {}, "events": {"post_execute": [library]}}) == []
+    assert cleanroom._changes(base, {"builtins": {}, "events": {"post_execute": [written]}}) != []

@@ -275,8 +275,13 @@ def _state(cell, token: str) -> dict | None:
 
 
 def _library_roots() -> tuple[str, ...]:
-    """Where the environment's own code lives: a callback defined there was not written in a cell."""
-    return tuple({sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(helpers.__file__).resolve().parent)})
+    """Where the environment's own code lives: a callback defined there was not written in a cell. Besides
+    the prefixes, every installed-packages folder on the path: a virtual environment may take its packages
+    from one outside its prefix (a `.pth` line, a shared course install), and the kernel imports from it too."""
+    installed = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
+    return tuple(
+        {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(helpers.__file__).resolve().parent), *installed}
+    )
 
 
 def _not_library(callbacks: list[str]) -> list[str]:
