@@ -264,7 +264,7 @@ def train_fastnet(
     opt = make_optimizer(model, r)
     per_epoch = len(loader)
     total = math.ceil(r.epochs * per_epoch)
-    steps = [StopAfter(total), Lookahead(model, r, per_epoch, total)]
+    steps = [StopAfter(total), Lookahead(model, r, per_epoch, total), TopOneOnly()]
     if r.whiten_bias_epochs is not None:
         steps.insert(1, FreezeAfter(model.whiten.bias, r.whiten_bias_epochs * per_epoch))
     scheduler = (
@@ -298,6 +298,14 @@ def smoothed_loss(logits: torch.Tensor, y: torch.Tensor, smoothing: float) -> to
     """Cross-entropy with label smoothing, the mean over the batch: CrossEntropyLoss's value, in 3 fewer
     ops a step (its mean reduction also counts the targets that are not ignore_index; airbench sums)."""
     return F.cross_entropy(logits, y, label_smoothing=smoothing, reduction="none").mean()
+
+
+class TopOneOnly(Callback):
+    """The training history records train_top1 and no train_top5: an argmax instead of a top-5 and an
+    unsqueeze each step (one aten op fewer, a kernel launch on a GPU; benchmarks/fastnet_ops.py counts them)."""
+
+    def on_fit_start(self, run) -> None:
+        run.train_top = 1
 
 
 class FreezeAfter(Callback):

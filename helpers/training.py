@@ -145,18 +145,20 @@ def evaluate(model: nn.Module, loader, loss_fn=None, amp: bool | None = None) ->
 
 class Tally:
     """What `fit` adds up over an epoch, kept on the device: each step's loss and whether the label
-    was among its top-k logits (k = 5 with more than 5 classes, the history's train_top5, else 1).
+    was among its top-k logits (k = 5 with more than 5 classes, the history's train_top5, else 1;
+    `top` caps k: 1 records train_top1 only).
 
-    A step adds 4 ops (detach, topk, unsqueeze, eq; argmax and eq for k = 1) and nothing waits for
-    the device: the host reads the losses at a divergence check and everything once per epoch.
+    A step adds 4 ops (detach, topk, unsqueeze, eq; 3 for k = 1: detach, argmax, eq) and nothing
+    waits for the device: the host reads the losses at a divergence check and everything once per epoch.
     """
 
-    def __init__(self):
+    def __init__(self, top: int = 5):
+        self.top = top
         self.losses, self.sizes, self.hits = [], [], []
 
     def add(self, loss: torch.Tensor, logits: torch.Tensor, y: torch.Tensor) -> None:
         self.classes = logits.shape[1]
-        self.k = 5 if self.classes > 5 else 1
+        self.k = 5 if self.classes > 5 and self.top >= 5 else 1
         with torch.no_grad():
             self.losses.append(loss.detach())  # detached: the step's graph is freed
             self.sizes.append(len(y))
@@ -217,6 +219,7 @@ class Run:
     epoch: int = 0
     lr: float | None = None
     tally: Tally | None = None
+    train_top: int = 5  # the largest k of the training history's top-k (a callback may set 1: lab 08)
     stop: bool = False
 
     def emit(self, moment: str, *args) -> None:
@@ -278,7 +281,7 @@ def fit(
         runtime.reset_peak_memory(device)
         start = time.perf_counter()
         model.train()
-        run.tally = Tally()  # the steps' numbers stay on the device: the host reads them once per epoch
+        run.tally = Tally(run.train_top)  # the steps' numbers stay on the device: the host reads them once per epoch
         for x, y in train:
             x, y = _to(x, device), _to(y, device)
             run.emit("on_step_start")

@@ -68,10 +68,11 @@ def test_fastnet_compile_needs_a_steady_state_epoch():
 # Ops per training step as `python benchmarks/fastnet_ops.py cifar10-airbench` counts them (torch 2.14 on
 # the CPU, 48 steps per epoch, epoch 4 of 5): airbench94's own script (KellerJordan/cifar10-airbench at
 # commit f1c599c, legacy/airbench94.py) 205.21; lab 08's train_fastnet 260.12 before the per-epoch crop and
-# the leaner tally, 208.67 after. Its script is not in this repository and the tests run offline, so the
-# numbers are committed; with AIRBENCH_PATH set to a checkout airbench's is counted live as well.
+# the leaner tally, 208.67 after, 205.67 with the loss as the mean of per-example losses, 204.67 with the
+# training history's top-1 only (argmax, not top-5). Its script is not in this repository and the tests run
+# offline, so the numbers are committed; with AIRBENCH_PATH set to a checkout airbench's is counted live too.
 AIRBENCH94_OPS_PER_STEP = 205.21
-OURS_OPS_PER_STEP = 208.67  # still 3.5 above airbench's: our mean-reduced loss (div x2, sum, bitwise_not)
+OURS_OPS_PER_STEP = 204.67  # below airbench's: our mean costs a div in backward, its train accuracy select/slice
 
 
 def test_fastnet_ops_per_step_do_not_grow():
@@ -81,7 +82,7 @@ def test_fastnet_ops_per_step_do_not_grow():
     ours = result["ours"]
     assert ours["steps"] == 48 and ours["ops_per_step"] == round(ours["ops"] / 48, 2)
     assert ours["per_epoch"][3] == ours["ops"] and len(ours["per_epoch"]) == 5
-    assert {"convolution", "convolution_backward", "topk"} <= set(ours["by_op"])
-    assert ours["ops_per_step"] <= OURS_OPS_PER_STEP, ours["by_op"]
+    assert {"convolution", "convolution_backward", "argmax"} <= set(ours["by_op"]) and "topk" not in ours["by_op"]
+    assert ours["ops_per_step"] <= OURS_OPS_PER_STEP <= AIRBENCH94_OPS_PER_STEP, ours["by_op"]
     if airbench:
         assert result["airbench94"]["ops_per_step"] == AIRBENCH94_OPS_PER_STEP, result["airbench94"]["by_op"]

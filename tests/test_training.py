@@ -318,3 +318,20 @@ def test_a_penalty_is_trained_on_but_not_reported_in_the_validation_loss(toy):
     model, opt, train, val = make_run(toy)
     history = fit(model, train, val, epochs=1, optimizer=opt, progress=False, penalty=lambda m: torch.tensor(5.0))
     assert history.status == "ok" and history.last()["train_loss"] > 5 > 3 > history.last()["val_loss"]
+
+
+def test_a_history_of_top_one_only_has_the_same_numbers_without_train_top5(toy):
+    """Lab 08's lean step records train_top1 with an argmax instead of a top-5: the same numbers, one key fewer."""
+    from helpers.recipes import TopOneOnly
+
+    runs = []
+    for callbacks in ((), (TopOneOnly(),)):
+        model, opt, train, val = make_run(toy)
+        runs.append(fit(model, train, val, epochs=2, optimizer=opt, callbacks=callbacks, progress=False))
+    full, lean = runs
+    assert "train_top5" in full.rows[0] and "train_top5" not in lean.rows[0]
+    timing = ("seconds", "peak_memory_mib")
+    for a, b in zip(full.rows, lean.rows, strict=True):
+        assert {k: v for k, v in a.items() if k not in ("train_top5", *timing)} == {
+            k: v for k, v in b.items() if k not in timing
+        }
