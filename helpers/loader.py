@@ -106,6 +106,7 @@ def flip_rotate_resized_crop(
     degrees: float = 15.0,
     scale: tuple[float, float] = (0.5, 1.0),
     ratio: tuple[float, float] = (3 / 4, 4 / 3),
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """The TU Wien report's three transforms on every image of a batch (lab 03): a random horizontal
     flip (p = 1/2), a rotation by up to `degrees` either way, and a random resized crop (a window of
@@ -113,16 +114,20 @@ def flip_rotate_resized_crop(
     image), as torchvision's RandomHorizontalFlip, RandomRotation and RandomResizedCrop do one PIL
     image at a time. Here one affine grid per image and one `grid_sample` for the batch, bilinear,
     zeros outside (the mean colour, on normalized images). The report does not give the parameters;
-    these defaults keep most of a 32x32 image. x: (B, C, H, W), any dtype; the result has its dtype."""
+    these defaults keep most of a 32x32 image. x: (B, C, H, W), any dtype; the result has its dtype.
+    generator: where the draws come from (None: torch's global generator, which the lab seeds)."""
     if not 0 < scale[0] <= scale[1] <= 1 or not 0 < ratio[0] <= ratio[1]:
         raise LabError(f"scale must satisfy 0 < min <= max <= 1 and ratio 0 < min <= max; got {scale} and {ratio}.")
     B, device = len(x), x.device
-    area = torch.empty(B, device=device).uniform_(*scale)
-    aspect = torch.exp(torch.empty(B, device=device).uniform_(math.log(ratio[0]), math.log(ratio[1])))
+
+    def uniform(lo: float, hi: float) -> torch.Tensor:
+        return lo + (hi - lo) * torch.rand(B, generator=generator, device=device)
+
+    area, aspect = uniform(*scale), torch.exp(uniform(math.log(ratio[0]), math.log(ratio[1])))
     w, h = (area * aspect).sqrt().clamp(max=1), (area / aspect).sqrt().clamp(max=1)  # fractions of the side
-    cx, cy = (torch.rand(B, device=device) * 2 - 1) * (1 - w), (torch.rand(B, device=device) * 2 - 1) * (1 - h)
-    angle = torch.empty(B, device=device).uniform_(-degrees, degrees) * math.pi / 180
-    flip = torch.where(torch.rand(B, device=device) < 0.5, -1.0, 1.0)
+    cx, cy = uniform(-1, 1) * (1 - w), uniform(-1, 1) * (1 - h)
+    angle = uniform(-degrees, degrees) * math.pi / 180
+    flip = torch.where(uniform(0, 1) < 0.5, -1.0, 1.0)
     cos, sin = angle.cos(), angle.sin()
     theta = torch.stack(  # where each output position (u, v) in [-1, 1]^2 samples the input, per image
         [

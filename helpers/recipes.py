@@ -56,7 +56,7 @@ from torch import nn
 from helpers import runtime, schedules
 from helpers.data import Split
 from helpers.errors import LabError, did_you_mean
-from helpers.loader import Augment, Loader
+from helpers.loader import Augment, Loader, flip_rotate_resized_crop
 from helpers.metrics import topk_correct
 from helpers.models.fastnet import EMA, FastNet, init_whitening, mirror_logits, predict_tta
 from helpers.models.vit import Attention, ViT, window_mask
@@ -391,6 +391,11 @@ def uw_madison_jitter(
     return x
 
 
+def tu_wien_views(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The TU Wien report's ViT augmentation (§6.2): flip, rotation and random resized crop on every image."""
+    return flip_rotate_resized_crop(x, generator=generator)
+
+
 class Augmented:
     """A training Loader's batches, each also passed through `fn(x, generator)` (after its crop and flip)."""
 
@@ -413,12 +418,13 @@ VIT_SETTING = {
     "warmup": "warmup_cosine's warm-up, a fraction of the steps",
     "gamma": "exponential's factor per epoch",
     "wd_warmup_epochs": "weight decay ramped from 0 over that many epochs",
-    "augment": "uw_madison or none",
+    "augment": "uw_madison, tu_wien or none",
     "epochs": "else the config's",
     "batch_size": "else the config's",
     "model": "ViT arguments, else the config's",
 }
 VIT_NEEDS = {"warmup_cosine": "warmup", "exponential": "gamma"}
+VIT_AUGMENT = ("uw_madison", "tu_wien", "none")
 
 
 def check_vit_setting(setting: dict) -> None:
@@ -438,9 +444,11 @@ def check_vit_setting(setting: dict) -> None:
     need = VIT_NEEDS[schedule]
     if need not in setting:
         raise LabError(f"The {schedule} schedule needs {need!r} in the setting ({VIT_SETTING[need]}).")
-    if augment not in ("uw_madison", "none"):
-        valid = ("uw_madison", "none")
-        raise LabError(f"Unknown ViT augmentation {augment!r}. Valid: uw_madison, none." + did_you_mean(augment, valid))
+    if augment not in VIT_AUGMENT:
+        raise LabError(
+            f"Unknown ViT augmentation {augment!r}. Valid: {', '.join(VIT_AUGMENT)}."
+            + did_you_mean(augment, VIT_AUGMENT)
+        )
 
 
 def train_vit(
@@ -459,23 +467,25 @@ def train_vit(
     setting: lr, weight_decay, schedule ("warmup_cosine" with `warmup` as a fraction of the steps, or
     "exponential": lr x gamma after every epoch, as PyTorch's ExponentialLR stepped per epoch),
     wd_warmup_epochs (weight decay ramped from 0 over that many epochs; 0 or absent: none), augment
-    ("uw_madison": crop with 4-pixel padding, flip and `uw_madison_jitter`; "none"), and optionally
+    ("uw_madison": crop with 4-pixel padding, flip and `uw_madison_jitter`; "tu_wien": flip, rotation and
+    random resized crop, `flip_rotate_resized_crop`; "none"), and optionally
     epochs, batch_size and model (else cfg's). attn_layer and mask_fn go to the ViT.
     test metrics: loss, top1, top5, and peak_mib, the peak GPU memory of its epochs (NaN off CUDA).
     """
     check_vit_setting(setting)
     train, val, test = splits
     epochs, batch = setting.get("epochs", cfg.epochs), setting.get("batch_size", cfg.batch_size)
-    augment = setting.get("augment", "none") == "uw_madison"
+    augment = setting.get("augment", "none")
     loader = Loader(
         train,
         batch_size=batch,
         shuffle=True,
         seed=seed,
         device=device,
-        augment=Augment(crop_padding=4, flip=True) if augment else None,
+        augment=Augment(crop_padding=4, flip=True) if augment == "uw_madison" else None,
     )
-    train_loader = Augmented(loader, uw_madison_jitter, seed) if augment else loader
+    jitter = {"uw_madison": uw_madison_jitter, "tu_wien": tu_wien_views}.get(augment)
+    train_loader = Augmented(loader, jitter, seed) if jitter else loader
     val_loader, test_loader = (Loader(s, batch_size=1000, device=device) for s in (val, test))
     torch.manual_seed(seed)
     model = ViT(

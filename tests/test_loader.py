@@ -199,3 +199,9 @@ def test_flip_rotate_resized_crop_keeps_shape_dtype_and_says_what_is_wrong():
     assert out.shape == x.shape and out.dtype == torch.uint8
     with pytest.raises(LabError, match="scale must satisfy"):
         flip_rotate_resized_crop(x, scale=(0.5, 1.5))
+
+
+def test_flip_rotate_resized_crop_draws_from_the_generator_it_is_given():
+    x = torch.rand(16, 3, 32, 32)
+    views = [flip_rotate_resized_crop(x, generator=torch.Generator().manual_seed(s)) for s in (1, 1, 2)]
+    assert torch.equal(views[0], views[1]) and not torch.equal(views[0], views[2])
