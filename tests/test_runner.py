@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import nbformat
 import pytest
@@ -83,10 +84,47 @@ def test_a_failing_notebook_fails_the_run_and_names_the_cell(tmp_path):
     assert (tmp_path / "out" / "99_broken.ipynb").exists()
 
 
-def test_timeout_stops_a_notebook(tmp_path):
-    path = notebook(tmp_path / "98_slow.ipynb", "import time\ntime.sleep(60)")
+def slow_notebook(tmp_path):
+    """A notebook whose kernel writes its process id, then sleeps a minute: (its path, the pid file)."""
+    pid_file = tmp_path / "kernel.pid"
+    code = f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(60)"
+    return notebook(tmp_path / "98_slow.ipynb", code), pid_file
+
+
+def gone(pid: int, within: float = 10.0) -> bool:
+    """Whether process `pid` has ended (or is a zombie) within `within` seconds."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().split(")")[-1].split()[0] == "Z":
+                    return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_timeout_stops_a_notebook_and_its_kernel(tmp_path):
+    path, pid_file = slow_notebook(tmp_path)
     proc = cli("run", str(path), "--profile", "smoke", "--out", str(tmp_path / "out"), "--timeout", "8")
     assert proc.returncode == 1 and "98_slow  timeout" in proc.stdout
+    assert gone(int(pid_file.read_text())), "the timed-out lab's kernel runs on, holding the cores"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_terminated_run_stops_its_kernel(tmp_path):
+    """SIGTERM (a cancelled CI job, `kill`) ends the command and the kernel of the lab it was running."""
+    path, pid_file = slow_notebook(tmp_path)
+    cmd = [sys.executable, "-m", "helpers", "run", str(path), "--profile", "smoke", "--out", str(tmp_path / "out")]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    proc.terminate()
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert gone(int(pid_file.read_text())), "the kernel outlived the terminated command"
 
 
 def test_only_smoke_has_a_time_limit_unless_one_is_given(tmp_path, monkeypatch):

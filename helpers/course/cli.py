@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from helpers.errors import LabError
@@ -410,6 +412,8 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_site)
 
     args = parser.parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminated) if main_thread else None
     try:
         return args.func(args)
     except LabError as err:
@@ -418,6 +422,17 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        runner = sys.modules.get("helpers.course.runner")
+        if runner is not None:  # no lab's kernel outlives the command
+            runner.stop_all()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum, frame):
+    """SIGTERM (a CI job cancelled, `kill`): unwind like Ctrl-C, so the running labs' kernels are stopped."""
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -153,21 +154,25 @@ def run_notebook(
     if verbose:
         cmd.append("--log-output")
     start = time.perf_counter()
+    env = {**os.environ, "LABS_HEADLESS": "1"}  # plain-text progress bars in the log
+    if threads:  # torch reads these when it starts; more threads than cores would spin-wait
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
+    # its own process group: papermill and the kernel it starts end together (`stop`)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=None if verbose else subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    RUNNING.add(proc)
     try:
-        env = {**os.environ, "LABS_HEADLESS": "1"}  # plain-text progress bars in the log
-        if threads:  # torch reads these when it starts; more threads than cores would spin-wait
-            env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
-        proc = subprocess.run(
-            cmd,
-            stdout=None if verbose else subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=timeout,
-            env=env,
-        )
+        log = proc.communicate(timeout=timeout)[0] or ""
         status = "ok" if proc.returncode == 0 else "failed"
-        log = proc.stdout or ""
     except subprocess.TimeoutExpired:
+        stop(proc)
+        proc.communicate()
         status, log = (
             "timeout",
             (
@@ -175,6 +180,11 @@ def run_notebook(
                 "--timeout SECONDS, or --timeout 0 for none"
             ),
         )
+    except BaseException:  # Ctrl-C, or the command ending: the kernel must not run on
+        stop(proc)
+        raise
+    finally:
+        RUNNING.discard(proc)
     seconds = time.perf_counter() - start
     result = RunResult(notebook.stem, status, seconds, executed)
     if results_file.exists():
@@ -183,6 +193,27 @@ def run_notebook(
         tail = log.strip().splitlines()[-1] if log.strip() else status
         result.error = first_error(executed) or tail
     return result
+
+
+RUNNING: set[subprocess.Popen] = set()  # the papermill processes started here and not yet finished
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a papermill process and the kernel it started, which would otherwise run on, orphaned, and
+    hold the cores (a timed-out lab, Ctrl-C, a terminated command)."""
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)  # the group `run_notebook` started it in
+        else:  # Windows: no process groups here; the kernel ends when papermill's pipe closes
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass  # already gone
+
+
+def stop_all() -> None:
+    """`stop` every papermill process still running (the command line calls it on its way out)."""
+    for proc in list(RUNNING):
+        stop(proc)
 
 
 def first_error(executed: Path) -> str:
