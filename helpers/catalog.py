@@ -88,7 +88,7 @@ LABS = (
         "Vision Transformer",
         "patches, local and global attention, AdamW",
         "`patchify`, the window mask, multi-head attention",
-        3.4,
+        3.9,
     ),
     Lab(
         "08_fast_cifar",

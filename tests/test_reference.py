@@ -322,7 +322,18 @@ QUOTED = {
         lambda r: (
             f"test UW-Madison {_setting(r, 'uw_madison')}%, TU Wien {_setting(r, 'tu_wien')}% in its quick "
             f"reference's first run; over its three runs (each on its own 20k images, 9 runs a setting): "
-            f"{_setting(r, 'uw_madison', runs=slice(None))}% and {_setting(r, 'tu_wien', runs=slice(None))}%"
+            f"{_setting(r, 'uw_madison', runs=slice(None))}% and {_setting(r, 'tu_wien', runs=slice(None))}%: no "
+            f"difference beyond the spread. TU Wien with its flip, rotation and resized crop: "
+            f"{_setting(r, 'tu_wien_augmented')}% in the first run, "
+            f"{_setting(r, 'tu_wien_augmented', runs=slice(None))}% over the three"
+        ),
+    ),
+    "lab 07's discussion": (
+        "labs/07_vit.ipynb",
+        "07_vit",
+        lambda r: (
+            f"the TU Wien ViT reached test {_setting(r, 'tu_wien')}% without augmentation and "
+            f"{_setting(r, 'tu_wien_augmented')}% with it"
         ),
     ),
     "results page, lab 10 quick": (
