@@ -45,8 +45,7 @@ LABS = (
         "Learning-rate schedules",
         "step, exponential and warm-up + cosine schedules",
         "`warmup_cosine`, `wd_warmup`",
-        11,
-        quick_shared=True,
+        4.1,
     ),
     Lab(
         "03_augmentation",

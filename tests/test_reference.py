@@ -297,6 +297,27 @@ def _setting(ref: dict, setting: str, metric: str = "test_top1", runs: slice = s
     return _mean_spread([r[metric] for run in ref["runs"][runs] for r in run["runs"] if r["setting"] == setting])
 
 
+def _schedules(ref: dict) -> str:
+    """Lab 02: each schedule's final val top-1 in the reference's run, and which beat constant beyond the spread."""
+    rows = ref["runs"][0]["runs"]
+    labels = {
+        "constant": "constant",
+        "step": "step",
+        "exponential": "exponential",
+        "warm-up + cosine": "warm-up + cosine",
+        "warm-up + cosine, wd warm-up": "with weight-decay warm-up",
+    }
+
+    def values(setting: str) -> list[float]:
+        return [r["val_top1"] for r in rows if r["setting"] == setting]
+
+    found = ", ".join(f"{label} {_mean_spread(values(name))}" for name, label in labels.items())
+    beyond = [label for name, label in labels.items() if min(values(name)) > max(values("constant"))]
+    return f"final val: {found} (its quick reference, one run of the lab); beyond the spread of constant: " + (
+        ", ".join(beyond) or "none"
+    )
+
+
 def _pgd(ref: dict, model: str, eps: float = 0.05) -> str:
     """Lab 12: the model's test accuracy under PGD at `eps`, over the reference's seeds."""
     return _mean_spread(
@@ -316,6 +337,7 @@ QUOTED = {
         "01_sanity_checks",
         lambda r: f"best val {_metric(r, 'best_val_top1')}%, test {_metric(r, 'test_top1')}% over 3 seeds",
     ),
+    "results page, lab 02 quick": ("docs/results.md", "02_lr_schedules", _schedules),
     "results page, lab 07 quick": (
         "docs/results.md",
         "07_vit",
