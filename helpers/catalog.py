@@ -68,8 +68,7 @@ LABS = (
         "Regularization",
         "learning-rate and L2 sweeps, L1, dropout",
         "`l1_penalty`, `Dropout`",
-        11,
-        quick_shared=True,
+        3.4,
     ),
     Lab(
         "06_resnet20",

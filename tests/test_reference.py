@@ -318,6 +318,37 @@ def _schedules(ref: dict) -> str:
     )
 
 
+def _regularization(ref: dict) -> str:
+    """Lab 05's sweeps in the reference's run: best val by lr and by L2, L1's near-zero weights, dropout."""
+    run = ref["runs"][0]
+    rows, recipe = run["seed_runs"], run["config"]["recipe"]
+
+    def best(setting: str, metric: str = "best_val_top1") -> list[float]:
+        return [r[metric] for r in rows if r["setting"] == setting and r["status"] == "ok"]
+
+    def lr_text(lr) -> str:
+        name = f"lr={lr:g}"
+        diverged = sum(r["status"] == "diverged" for r in rows if r["setting"] == name)
+        ok = best(name)
+        if not ok:
+            return f"{lr:g} diverged in every seed"
+        if diverged and len(ok) == 1:
+            return f"{lr:g} diverged in {diverged} seeds and stayed at {100 * ok[0]:.1f}% in the other"
+        return f"{lr:g} {_mean_spread(ok)}" + (f" (diverged in {diverged} seeds)" if diverged else "")
+
+    wd = run["config"]["weight_decay"]
+    lrs = ", ".join(lr_text(lr) for lr in recipe["lr_sweep"])
+    l2 = ", ".join(f"{w:g} {_mean_spread(best(f'L2={w:g}'))}" for w in recipe["l2_sweep"])
+    zero = run["near_zero"]
+    drop = ", ".join(f"{p:g} {_mean_spread(best(f'dropout {p:g}', 'val_top1'))}" for p in recipe["dropout_sweep"])
+    return (
+        f"best val by lr: {lrs}. By L2 (lr {run['config']['lr']:g}): {l2}. L1 ({recipe['l1_strength']:g}) leaves "
+        f"{100 * zero['l1']:.1f}% of the weights under 1e-3 against {100 * zero['l2']:.1f}% for L2 of the same "
+        f"strength (means over the seeds). Last-epoch val with dropout {drop}, against "
+        f"{_mean_spread(best(f'L2={wd:g}', 'val_top1'))} without (its quick reference, one run of the lab)"
+    )
+
+
 def _pgd(ref: dict, model: str, eps: float = 0.05) -> str:
     """Lab 12: the model's test accuracy under PGD at `eps`, over the reference's seeds."""
     return _mean_spread(
@@ -338,6 +369,7 @@ QUOTED = {
         lambda r: f"best val {_metric(r, 'best_val_top1')}%, test {_metric(r, 'test_top1')}% over 3 seeds",
     ),
     "results page, lab 02 quick": ("docs/results.md", "02_lr_schedules", _schedules),
+    "results page, lab 05 quick": ("docs/results.md", "05_regularization", _regularization),
     "results page, lab 07 quick": (
         "docs/results.md",
         "07_vit",
