@@ -185,3 +185,29 @@ def test_data_cli_info_and_import(tmp_path):
     assert proc.returncode == 2 and "import it under another name" in proc.stderr
     proc = cli("data", "info", "imagenet", "--data-dir", str(tmp_path / "d"))
     assert proc.returncode == 2 and "Unknown dataset 'imagenet'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_kernel_that_dies_before_it_starts_gets_one_more_start(tmp_path, monkeypatch):
+    """Two kernels starting at once can race for a port, and one dies before it answers: the runner starts
+    that lab once more rather than fail it (a failing lab, or a second such death, is reported as it is)."""
+    logs = iter([(1, "RuntimeError: Kernel died before replying to kernel_info\n"), (0, ""), (1, "ValueError: boom\n")])
+    started = []
+
+    class FakePapermill:
+        pid = -1
+
+        def __init__(self, cmd, **kwargs):
+            started.append(cmd)
+            self.returncode, self.log = next(logs)
+
+        def communicate(self, timeout=None):
+            return self.log, None
+
+        def poll(self):
+            return self.returncode
+
+    monkeypatch.setattr(runner.subprocess, "Popen", FakePapermill)
+    path = notebook(tmp_path / "97_flaky.ipynb", "x = 1")
+    assert runner.run_notebook(path, tmp_path / "out", {}, None).status == "ok" and len(started) == 2
+    failed = runner.run_notebook(path, tmp_path / "out", {}, None)
+    assert failed.status == "failed" and "boom" in failed.error and len(started) == 3, "a real failure: no retry"

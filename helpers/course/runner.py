@@ -157,15 +157,34 @@ def run_notebook(
     env = {**os.environ, "LABS_HEADLESS": "1"}  # plain-text progress bars in the log
     if threads:  # torch reads these when it starts; more threads than cores would spin-wait
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
-    # its own process group: papermill and the kernel it starts end together (`stop`)
-    proc = subprocess.Popen(
-        cmd,
-        stdout=None if verbose else subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
+    for attempt in (1, 2):  # a kernel that dies before it answers (a port taken as it bound) gets one more start
+        # its own process group: papermill and the kernel it starts end together (`stop`)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=None if verbose else subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
+        status, log = _wait(proc, timeout)
+        if not (status == "failed" and attempt == 1 and KERNEL_NEVER_STARTED in log):
+            break
+    seconds = time.perf_counter() - start
+    result = RunResult(notebook.stem, status, seconds, executed)
+    if results_file.exists():
+        result.results = json.loads(results_file.read_text())
+    if status != "ok":
+        tail = log.strip().splitlines()[-1] if log.strip() else status
+        result.error = first_error(executed) or tail
+    return result
+
+
+KERNEL_NEVER_STARTED = "Kernel died before replying to kernel_info"
+
+
+def _wait(proc: subprocess.Popen, timeout: float | None) -> tuple[str, str]:
+    """(status, log) of a papermill process, stopped at `timeout` seconds or when this process is interrupted."""
     RUNNING.add(proc)
     try:
         log = proc.communicate(timeout=timeout)[0] or ""
@@ -185,14 +204,7 @@ def run_notebook(
         raise
     finally:
         RUNNING.discard(proc)
-    seconds = time.perf_counter() - start
-    result = RunResult(notebook.stem, status, seconds, executed)
-    if results_file.exists():
-        result.results = json.loads(results_file.read_text())
-    if status != "ok":
-        tail = log.strip().splitlines()[-1] if log.strip() else status
-        result.error = first_error(executed) or tail
-    return result
+    return status, log
 
 
 RUNNING: set[subprocess.Popen] = set()  # the papermill processes started here and not yet finished
