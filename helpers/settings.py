@@ -317,8 +317,8 @@ VIT_CPU_SETTINGS = dict(
         lr=0.01, weight_decay=0.05, schedule="warmup_cosine", warmup=0.1, wd_warmup_epochs=1, augment="none"
     ),
     tu_wien=dict(lr=3.65e-4, weight_decay=0.1, schedule="exponential", gamma=0.9, augment="none"),
-    tu_wien_augmented=dict(lr=3.65e-4, weight_decay=0.1, schedule="exponential", gamma=0.9, augment="tu_wien"),
 )
+VIT_CPU_SETTINGS["tu_wien_augmented"] = {**VIT_CPU_SETTINGS["tu_wien"], "augment": "tu_wien"}
 VIT_CPU_MODEL = dict(dim=64, depth=4, num_heads=2, patch_size=8, window_size=2)
 
 
@@ -333,6 +333,19 @@ TU_WIEN_VIT = dict(  # the TU Wien report §6.3.3's tuned ViT
     drop=0.25,
     block_kinds=["global"] * 4,
 )
+
+
+TU_WIEN = dict(  # the TU Wien report §6.3.3
+    epochs=60,
+    batch_size=128,
+    lr=3.65e-4,
+    weight_decay=0.1,
+    schedule="exponential",
+    gamma=0.9,
+    augment="none",  # "without" did better
+    model=TU_WIEN_VIT,
+)
+TU_WIEN_AUGMENTED = {**TU_WIEN, "augment": "tu_wien"}  # §6.3.3's other run, with §6.2's flip, rotation, resized crop
 
 
 @dataclass(frozen=True)
@@ -354,26 +367,8 @@ class VitRecipe(Recipe):
                 wd_warmup_epochs=5,
                 augment="uw_madison",
             ),
-            tu_wien=dict(  # the TU Wien report §6.3.3
-                epochs=60,
-                batch_size=128,
-                lr=3.65e-4,
-                weight_decay=0.1,
-                schedule="exponential",
-                gamma=0.9,
-                augment="none",  # "without" did better
-                model=TU_WIEN_VIT,
-            ),
-            tu_wien_augmented=dict(  # §6.3.3's other run: the same, with §6.2's flip, rotation and resized crop
-                epochs=60,
-                batch_size=128,
-                lr=3.65e-4,
-                weight_decay=0.1,
-                schedule="exponential",
-                gamma=0.9,
-                augment="tu_wien",
-                model=TU_WIEN_VIT,
-            ),
+            tu_wien=TU_WIEN,
+            tu_wien_augmented=TU_WIEN_AUGMENTED,
         )
     )
 
