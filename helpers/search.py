@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import optuna
+import pandas as pd
 import torch
 from torch import nn
 
@@ -38,6 +39,7 @@ from helpers.data import load_splits
 from helpers.errors import LabError, did_you_mean
 from helpers.loader import Loader
 from helpers.models.simple import SimpleNN
+from helpers.models.tuwien_cnn import TuWienCNN
 from helpers.models.vit import ViT
 from helpers.training import fit, progress_bar
 
@@ -82,7 +84,21 @@ SPACES: dict[str, dict[str, Param]] = {
         "dim": Param("choice", choices=(32, 64)),
         "batch_size": Param("choice", choices=(64, 128)),
     },
+    # the TU Wien report's CNN (§6.1.2): its batch sizes and dropout rates; it also tuned the three conv
+    # widths and the two MLP widths without listing the options, so those choices are ours
+    "tu_wien_cnn": {
+        "batch_size": Param("choice", choices=(128, 256, 512)),
+        "dropout": Param("choice", choices=(0.3, 0.5, 0.7)),
+        "conv1": Param("choice", choices=(16, 32)),
+        "conv2": Param("choice", choices=(32, 64)),
+        "conv3": Param("choice", choices=(64, 128)),
+        "fc1": Param("choice", choices=(128, 256, 512)),
+        "fc2": Param("choice", choices=(64, 128)),
+    },
 }
+# The TU Wien CNN's optimizer: AdamW at PyTorch's defaults. The report fixed AdamW for its sweeps ("the
+# optimizer used was not important") and does not give the CNN's lr, so lr and decay are not searched.
+CNN_ADAMW = {"lr": 1e-3, "weight_decay": 0.01}
 
 
 def space_for(lab: str) -> dict[str, Param]:
@@ -109,9 +125,24 @@ def suggest(trial: optuna.Trial, space: dict[str, Param]) -> dict:
 
 
 def build(
-    lab: str, params: dict, in_channels: int, num_classes: int, device
+    lab: str, params: dict, in_channels: int, num_classes: int, device, image_size: int = 32
 ) -> tuple[nn.Module, torch.optim.Optimizer]:
-    """The model and optimizer of one trial."""
+    """The model and optimizer of one trial (`image_size`: the side of the square images, for the CNN's MLP)."""
+    if lab == "tu_wien_cnn":
+        model = TuWienCNN(
+            num_classes,
+            in_channels,
+            image_size=image_size,
+            convs=(params.get("conv1", 32), params.get("conv2", 64), params.get("conv3", 128)),
+            hidden=(params.get("fc1", 256), params.get("fc2", 128)),
+            dropout=params.get("dropout", 0.5),
+        ).to(device)
+        opt = torch.optim.AdamW(
+            model.parameters(),
+            lr=params.get("lr", CNN_ADAMW["lr"]),
+            weight_decay=params.get("weight_decay", CNN_ADAMW["weight_decay"]),
+        )
+        return model, opt
     if lab == "07_vit":
         dim = params.get("dim", 64)
         model = ViT(
@@ -151,7 +182,7 @@ def objective(lab: str, cfg, device, suggest_fn: Callable | None = None, space: 
     def run(trial: optuna.Trial) -> float:
         params = suggest_fn(trial)
         torch.manual_seed(cfg.seed + trial.number)
-        model, opt = build(lab, params, ds.shape[0], len(ds.train.classes), device)
+        model, opt = build(lab, params, ds.shape[0], len(ds.train.classes), device, image_size=ds.shape[-1])
         train = Loader(
             train_set,
             batch_size=int(params.get("batch_size", cfg.batch_size)),
@@ -361,6 +392,22 @@ def summary(study: optuna.Study) -> dict:
         "best_value": best.value if best else None,
         "best_params": best.params if best else None,
     }
+
+
+def per_value(study: optuna.Study, name: str):
+    """For each value the trials drew for `name`: how many finished, how many the pruner stopped, and
+    the mean and best value of the completed ones (lab 13: the TU Wien CNN's dropout and batch size)."""
+    rows = [
+        {name: t.params[name], "pruned": t.state == optuna.trial.TrialState.PRUNED, "value": t.value}
+        for t in study.get_trials(deepcopy=False, states=FINISHED)
+        if name in t.params
+    ]
+    if not rows:
+        return pd.DataFrame(columns=["trials", "pruned", "mean", "best"])
+    df = pd.DataFrame(rows)
+    done = df[~df["pruned"]].groupby(name)["value"]
+    table = df.groupby(name).agg(trials=("value", "size"), pruned=("pruned", "sum"))
+    return table.join(done.mean().rename("mean")).join(done.max().rename("best")).round(4)
 
 
 # ---------------------------------------------------------------- plots

@@ -447,6 +447,42 @@ def test_airbench_units_give_its_lr_and_per_step_weight_decay():
     assert tamu.param_groups[0]["lr"] == 0.08 and tamu.param_groups[0]["weight_decay"] == 0.02
 
 
+@pytest.mark.parametrize("profile", ["smoke", "quick", "full"])
+def test_the_tamu_table_walks_from_row_1_to_the_tamu_recipe_one_change_at_a_time(profile):
+    from dataclasses import asdict
+
+    from helpers import config
+    from helpers.recipes import TAMU_TABLE, recipe_from, tamu_cumulative, tamu_table
+
+    cfg = config.resolve("08_fast_cifar", profile)
+    tamu = recipe_from(cfg).but(**cfg.recipe["tamu"])
+    rows = list(tamu_cumulative(tamu).values())
+    assert rows[-1] == tamu and len(rows) == len(TAMU_TABLE) == 7
+    first = rows[0]
+    assert (first.optimizer, first.batch_size, first.whiten, first.padding_mode, first.normalize) == (
+        "adamw",
+        1024,
+        False,
+        "zeros",
+        "length",
+    )
+    assert first.label_smoothing == 0
+    for (name, changes, _), before, after in zip(TAMU_TABLE[1:], rows[:-1], rows[1:], strict=True):
+        moved = {k for k, v in asdict(after).items() if asdict(before)[k] != v}
+        assert moved == set(changes), f"{name} should change only {sorted(changes)}, changed {sorted(moved)}"
+    table = tamu_table(
+        [{"setting": TAMU_TABLE[0][0], "test_top1": 0.80}, {"setting": TAMU_TABLE[1][0], "test_top1": 0.85}]
+    )
+    assert table["ours, gain"].iloc[1] == pytest.approx(5.0) and table["report, gain"].iloc[1] == pytest.approx(3.03)
+
+
+def test_a_tamu_recipe_the_table_cannot_reach_is_refused():
+    from helpers.recipes import FastRecipe, tamu_cumulative
+
+    with pytest.raises(LabError, match="optimizer"):
+        tamu_cumulative(FastRecipe(optimizer="sgd"))  # row #5 turns Nesterov on: the last row cannot be plain SGD
+
+
 def test_airbench_triangle():
     from helpers.recipes import Triangle
 
@@ -484,3 +520,17 @@ def test_uw_madison_jitter_changes_each_image_differently_and_keeps_shapes():
     assert (change > 1e-3).all() and change.std() > 0  # every image moved, not all alike
     gray = uw_madison_jitter(x[:, :1], torch.Generator().manual_seed(0))  # one channel: no saturation step
     assert gray.shape == (8, 1, 32, 32)
+
+
+@pytest.mark.parametrize("side", [28, 32])
+def test_the_tu_wien_cnn_gives_logits_for_its_image_size_and_drops_out_in_training(side):
+    from helpers.models.tuwien_cnn import TuWienCNN
+
+    model = TuWienCNN(10, 1, image_size=side, convs=(4, 8, 16), hidden=(32, 16), dropout=0.7)
+    x = torch.randn(6, 1, side, side)
+    assert model(x).shape == (6, 10)
+    assert [m.p for m in model.modules() if isinstance(m, nn.Dropout)] == [0.7, 0.7]
+    model.eval()
+    assert torch.equal(model(x), model(x)), "in eval, dropout is off: the same input gives the same logits"
+    model.train()
+    assert not torch.equal(model(x), model(x)), "in training, dropout draws a new mask each forward"

@@ -189,3 +189,18 @@ def test_a_retry_queued_after_the_budget_is_met_still_runs(tmp_path):
     assert seen[3:] == [0.25] and search.finished(study) == 4
     search.optimize(study, objective, trials=3)  # nothing queued and the budget met: nothing runs
     assert len(seen) == 4
+
+
+def test_the_tu_wien_cnn_is_swept_over_the_reports_settings_and_learns(tmp_path):
+    from helpers import config, runtime
+
+    space = search.space_for("tu_wien_cnn")
+    assert space["batch_size"].choices == (128, 256, 512) and space["dropout"].choices == (0.3, 0.5, 0.7)
+    cfg = config.resolve("13_hparam_search", "smoke", epochs=1)
+    study = search.open_study("tu_wien_cnn", f"sqlite:///{tmp_path / 'studies.db'}", "cnn", "random")
+    search.optimize(study, search.objective("tu_wien_cnn", cfg, runtime.pick_device("cpu")), 3)
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(done) == 3 and max(t.value for t in done) > 0.3, "a CNN trial should learn far above chance (10%)"
+    by_dropout = search.per_value(study, "dropout")
+    assert by_dropout["trials"].sum() == 3 and set(by_dropout.index) <= {0.3, 0.5, 0.7}
+    assert by_dropout["best"].max() == pytest.approx(study.best_value, abs=1e-4)

@@ -186,7 +186,7 @@ def cmd_sweep(args) -> int:
     from helpers import search
     from helpers.config import default_dir
 
-    lab = _lab_name(args.lab)
+    lab = args.lab if args.lab in search.SPACES else _lab_name(args.lab)  # a lab, or a model such as tu_wien_cnn
     storage = args.storage or search.default_storage(default_dir("LABS_RESULTS_DIR", "results"))
     study = search.sweep(
         lab,
@@ -293,7 +293,7 @@ def main(argv=None) -> int:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("sweep", help="hyperparameter search: K workers on one Optuna study (SQLite or PostgreSQL)")
-    p.add_argument("lab", help="the lab whose model is tuned: 01 (SimpleNN) or 07 (ViT)")
+    p.add_argument("lab", help="whose model is tuned: 01 (SimpleNN), 07 (ViT) or tu_wien_cnn (TU Wien's CNN)")
     p.add_argument("--storage", help="database URL (default: SQLite in results/13_hparam_search/studies.db)")
     p.add_argument("--trials", type=int, default=20, help="finished trials the study should hold (all workers)")
     p.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
