@@ -60,8 +60,7 @@ LABS = (
         "BatchNorm and Swish",
         "BatchNorm in training and eval, Swish, larger rates",
         "`BatchNorm2d`, `Swish`",
-        14,
-        quick_shared=True,
+        5.7,
     ),
     Lab(
         "05_regularization",
@@ -91,7 +90,7 @@ LABS = (
     Lab(
         "08_fast_cifar",
         "A fast CIFAR-10 net",
-        "airbench94's recipe switch by switch, with an ablation",
+        "airbench94's recipe switch by switch, its ablation, the TAMU table row by row",
         "the whitening covariance, TTA's mirror view, label-smoothed cross-entropy",
         10.6,
     ),
@@ -126,7 +125,7 @@ LABS = (
     Lab(
         "13_hparam_search",
         "Hyperparameter search",
-        "random search vs TPE, pruning, shared studies",
+        "random search vs TPE, pruning, shared studies, the TU Wien CNN's sweep",
         "`suggest_params`, the `objective`",
         2.5,
     ),

@@ -349,6 +349,36 @@ def _regularization(ref: dict) -> str:
     )
 
 
+def _verdicts(values, pairs: list[tuple[str, str, str]]) -> str:
+    """Which of `pairs` (label, higher setting, lower setting) are apart beyond the seeds' spread (the ranges
+    do not overlap), and which are not; `values(setting)` gives a setting's per-seed values."""
+    beyond = [label for label, a, b in pairs if min(values(a)) > max(values(b))]
+    within = [label for label, a, b in pairs if label not in beyond]
+    return f"beyond the spread: {', '.join(beyond) or 'none'}; within it: {', '.join(within) or 'none'}"
+
+
+def _batchnorm(ref: dict) -> str:
+    """Lab 04: each setting's best val top-1 in the reference's run, and which differences exceed the spread."""
+    rows = ref["runs"][0]["runs"]
+
+    def values(setting: str) -> list[float]:
+        return [r["best_val_top1"] for r in rows if r["setting"] == setting]
+
+    def cell(setting: str) -> str:
+        return _mean_spread(values(setting))
+
+    pairs = [
+        ("BN over no BN at lr 0.01", "BN, ReLU, lr 0.01", "no BN, ReLU, lr 0.01"),
+        ("BN over no BN at lr 0.1", "BN, ReLU, lr 0.1", "no BN, ReLU, lr 0.1"),
+        ("Swish over ReLU at lr 0.1", "BN, Swish, lr 0.1", "BN, ReLU, lr 0.1"),
+    ]
+    return (
+        f"best val: no BN {cell('no BN, ReLU, lr 0.01')} (lr 0.01), {cell('no BN, ReLU, lr 0.1')} (lr 0.1); "
+        f"BN {cell('BN, ReLU, lr 0.01')} (lr 0.01), {cell('BN, ReLU, lr 0.1')} (lr 0.1); BN + Swish "
+        f"{cell('BN, Swish, lr 0.1')} (lr 0.1) (its quick reference, one run of the lab); " + _verdicts(values, pairs)
+    )
+
+
 def _pgd(ref: dict, model: str, eps: float = 0.05) -> str:
     """Lab 12: the model's test accuracy under PGD at `eps`, over the reference's seeds."""
     return _mean_spread(
@@ -369,6 +399,8 @@ QUOTED = {
         lambda r: f"best val {_metric(r, 'best_val_top1')}%, test {_metric(r, 'test_top1')}% over 3 seeds",
     ),
     "results page, lab 02 quick": ("docs/results.md", "02_lr_schedules", _schedules),
+    "results page, lab 04 quick": ("docs/results.md", "04_batchnorm_swish", _batchnorm),
+    "lab 04's discussion": ("labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", _batchnorm),
     "results page, lab 05 quick": ("docs/results.md", "05_regularization", _regularization),
     "results page, lab 07 quick": (
         "docs/results.md",
