@@ -52,8 +52,7 @@ LABS = (
         "Data augmentation",
         "random crop and flip, the train-val gap, augmentation speed",
         "`random_crop`, `random_flip`",
-        16,
-        quick_shared=True,
+        8.4,
     ),
     Lab(
         "04_batchnorm_swish",

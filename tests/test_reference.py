@@ -379,6 +379,88 @@ def _batchnorm(ref: dict) -> str:
     )
 
 
+def _augmentation(ref: dict) -> str:
+    """Lab 03: best val and the clean-train − val gap per setting in the reference's run, and the verdicts."""
+    rows = ref["runs"][0]["runs"]
+    settings = {
+        "none": "none",
+        "crop+flip p=0.5": "crop + flip p = 0.5",
+        "crop+flip p=1": "p = 1",
+        "flip+rotation+resized crop p=1": "TU Wien's flip + rotation + resized crop",
+        "crop+flip once, before training": "crop + flip drawn once before training",
+    }
+
+    def values(setting: str, metric: str = "best_val_top1") -> list[float]:
+        return [r[metric] for r in rows if r["setting"] == setting]
+
+    best = ", ".join(f"{label} {_mean_spread(values(s))}" for s, label in settings.items())
+    gap = ", ".join(f"{label} {_mean_spread(values(s, 'gap'))}" for s, label in settings.items())
+    def against_none(setting: str) -> str:
+        if min(values(setting)) > max(values("none")):
+            return "above it beyond the spread"
+        if max(values(setting)) < min(values("none")):
+            return "below it beyond the spread"
+        return "within its spread"
+
+    verdicts = ", ".join(f"{label} {against_none(s)}" for s, label in list(settings.items())[1:])
+    return (
+        f"best val: {best}; clean-train − val gap, points: {gap} (its quick reference, one run of the lab). "
+        f"Against none: {verdicts}"
+    )
+
+
+def _resnet(ref: dict) -> str:
+    """Lab 06: each shortcut option's test top-1 and training seconds in the reference's first run."""
+    runs = {r["run"]: r for r in ref["runs"][0]["runs"]}
+    return (
+        f"test {100 * runs['option A']['test_top1']:.1f}% (A), {100 * runs['option B']['test_top1']:.1f}% (B), in "
+        f"{runs['option A']['seconds']:.0f} and {runs['option B']['seconds']:.0f} s of training with each epoch's "
+        "validation (its quick reference, one seed)"
+    )
+
+
+def _fastnet(ref: dict) -> str:
+    """Lab 08: the full recipe's test top-1, its ablation and the TAMU table in the reference's first run."""
+    run = ref["runs"][0]
+    ablation = {r["setting"]: r["vs full"] for r in run["ablation"] if r["setting"] != "full recipe"}
+    rows = ", ".join(f"{name} {100 * gain:+.1f}" for name, gain in ablation.items())
+    tamu = ", ".join(
+        f"{r['row'].split()[0]} {r['ours %']:.1f} (report {r['TAMU report %']:.2f})" for r in run["tamu_table"]
+    )
+    return (
+        f"test {100 * run['metrics']['test_top1']:.1f}% with TTA, {100 * run['metrics']['test_top1_no_tta']:.1f}% "
+        f"without, after {run['train_seconds']:.0f} s of training; points against the full recipe, one seed: {rows}. "
+        f"The TAMU table row by row, 3 epochs a row, test % (the report's val % after 200 epochs): {tamu} (its quick "
+        "reference, one run of the lab)"
+    )
+
+
+def _convolution(ref: dict) -> str:
+    """Lab 09: the memory and time table's largest row and SimpleNet vs CustomNet in the reference's first run."""
+    run = ref["runs"][0]
+    big = max(row["batch"] * row["channels"] * row["size"] ** 2 for row in run["conv_table"])
+    ours, lib = (
+        next(
+            row
+            for row in run["conv_table"]
+            if row["layer"] == layer and row["batch"] * row["channels"] * row["size"] ** 2 == big
+        )
+        for layer in ("Conv2D (unfold)", "nn.Conv2d")
+    )
+    nets = {r["setting"]: r for r in run["runs"]}
+    simple, custom = nets["SimpleNet"], nets["CustomNet"]
+    return (
+        f"the unfolded matrix {ours['unfolded MiB (predicted)']:.0f} MiB predicted, "
+        f"{ours['saved for backward MiB']:.1f} MiB saved for backward (nn.Conv2d: {lib['saved for backward MiB']:.0f} "
+        f"MiB) at batch {ours['batch']}, {ours['channels']} channels, {ours['size']}×{ours['size']}; "
+        f"{ours['fwd+bwd ms'] / lib['fwd+bwd ms']:.1f}× slower forward + backward ({ours['fwd+bwd ms']:.0f} vs "
+        f"{lib['fwd+bwd ms']:.0f} ms); val SimpleNet {100 * simple['mean']:.1f} ± {100 * simple['spread']:.1f}%, "
+        f"CustomNet {100 * custom['mean']:.1f} ± {100 * custom['spread']:.1f}% over the lab's {custom['n']} seeds, "
+        f"{simple['params']:,} vs {custom['params']:,} parameters, {simple['s/epoch']:.1f} vs {custom['s/epoch']:.1f} "
+        f"s per epoch; CustomNet test {100 * run['metrics']['test_top1']:.1f}% (its quick reference's first run)"
+    )
+
+
 def _pgd(ref: dict, model: str, eps: float = 0.05) -> str:
     """Lab 12: the model's test accuracy under PGD at `eps`, over the reference's seeds."""
     return _mean_spread(
@@ -401,7 +483,11 @@ QUOTED = {
     "results page, lab 02 quick": ("docs/results.md", "02_lr_schedules", _schedules),
     "results page, lab 04 quick": ("docs/results.md", "04_batchnorm_swish", _batchnorm),
     "lab 04's discussion": ("labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", _batchnorm),
+    "results page, lab 03 quick": ("docs/results.md", "03_augmentation", _augmentation),
+    "lab 03's discussion": ("labs/03_augmentation.ipynb", "03_augmentation", _augmentation),
     "results page, lab 05 quick": ("docs/results.md", "05_regularization", _regularization),
+    "results page, lab 06 quick": ("docs/results.md", "06_resnet20", _resnet),
+    "results page, lab 08 quick": ("docs/results.md", "08_fast_cifar", _fastnet),
     "results page, lab 07 quick": (
         "docs/results.md",
         "07_vit",
@@ -422,6 +508,7 @@ QUOTED = {
             f"{_setting(r, 'tu_wien_augmented')}% with it"
         ),
     ),
+    "results page, lab 09 quick": ("docs/results.md", "09_convolution", _convolution),
     "results page, lab 10 quick": (
         "docs/results.md",
         "10_evaluation",
@@ -446,7 +533,9 @@ QUOTED = {
         "13_hparam_search",
         lambda r: (
             f"best val: random {_metric(r, 'best_random_val_top1')}%, TPE {_metric(r, 'best_tpe_val_top1')}%, "
-            f"the best setting retrained: test {_metric(r, 'test_top1')}% over 3 seeds"
+            f"the best setting retrained: test {_metric(r, 'test_top1')}% over 3 seeds; the TU Wien CNN's sweep: best "
+            f"val {_metric(r, 'cnn_best_val_top1')}%, its best setting retrained: test {_metric(r, 'cnn_test_top1')}%, "
+            f"test loss {_metric(r, 'cnn_test_loss', 1, 2)}"
         ),
     ),
 }
