@@ -73,8 +73,7 @@ LABS = (
         "ResNet-20",
         "residual blocks, He et al.'s schedule, shortcut options A and B",
         "the option-A shortcut and the basic block",
-        23,
-        quick_shared=True,
+        6.9,
         full_gpu_min=33,
         full_gpu_per_epoch=True,
         full_note="5.2 s per epoch on an H200 (82 of 182 epochs timed), 182 epochs for each of options A and B",
@@ -91,7 +90,7 @@ LABS = (
         "A fast CIFAR-10 net",
         "airbench94's recipe switch by switch, its ablation, the TAMU table row by row",
         "the whitening covariance, TTA's mirror view, label-smoothed cross-entropy",
-        10.6,
+        14.1,
     ),
     Lab(
         "09_convolution",
@@ -126,7 +125,7 @@ LABS = (
         "Hyperparameter search",
         "random search vs TPE, pruning, shared studies, the TU Wien CNN's sweep",
         "`suggest_params`, the `objective`",
-        2.5,
+        4.9,
     ),
 )
 

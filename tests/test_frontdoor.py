@@ -91,11 +91,12 @@ def test_auto_says_so_before_a_long_run_and_how_to_pick_quick():
     assert timed.startswith("LONG RUN") and "33 min" in timed
     asked = catalog.banner("07_vit", "full", "full", "cuda")  # the student chose full: no warning
     assert not asked.startswith("LONG RUN") and "profile full on cuda" in asked
-    quick = catalog.banner("03_augmentation", "auto", "quick", "cpu")
+    quick = catalog.banner("03_augmentation", "auto", "quick", "cpu")  # timed alone: "about"
     assert (
-        quick
-        == "03_augmentation: profile quick (chosen by auto) on cpu, expected time: at most 16 min on a 2-core CPU."
+        quick == "03_augmentation: profile quick (chosen by auto) on cpu, expected time: about 8 min on a 2-core CPU."
     )
+    shared = catalog.banner("01_sanity_checks", "auto", "quick", "cpu")  # timed beside other runs: "at most"
+    assert shared.endswith("expected time: at most 2 min on a 2-core CPU.")
 
 
 def test_setup_prints_the_profile_and_time_first(capsys):

@@ -85,6 +85,16 @@ def test_declared_smoke_lessons_hold_in_every_reference_seed():
             assert margin is not None and margin[2] > 0, f"{lesson.lab} seed {run['seed']}: '{lesson.text}' {margin}"
 
 
+def test_declared_quick_lessons_hold_in_every_quick_reference_run():
+    """A lesson the labs state for quick is what every run of its quick reference shows (by the means)."""
+    for lesson in (lesson for lesson in compare.LESSONS if "quick" in lesson.profiles):
+        ref = reference.find(lesson.lab, "quick", "fashion-mnist")
+        assert ref is not None, f"{lesson.lab} states '{lesson.text}' in quick, and has no quick reference"
+        for run in ref["runs"]:
+            margin = compare.lesson_margins(lesson, run)
+            assert margin is not None and margin[2] > 0, f"{lesson.lab} seed {run['seed']}: '{lesson.text}' {margin}"
+
+
 @pytest.mark.parametrize("lab", LABS)
 def test_smoke_run_stays_within_its_reference(lab):
     """The suite's one smoke run of every lab (seed 0, the reference's first seed) beside the reference."""
@@ -357,6 +367,12 @@ def _verdicts(values, pairs: list[tuple[str, str, str]]) -> str:
     return f"beyond the spread: {', '.join(beyond) or 'none'}; within it: {', '.join(within) or 'none'}"
 
 
+def _apart(ref: dict, a: str, b: str) -> bool:
+    """Whether two headline metrics' ranges over the reference's seeds do not overlap."""
+    x, y = ref["metrics"][a], ref["metrics"][b]
+    return x["min"] > y["max"] or y["min"] > x["max"]
+
+
 def _batchnorm(ref: dict) -> str:
     """Lab 04: each setting's best val top-1 in the reference's run, and which differences exceed the spread."""
     rows = ref["runs"][0]["runs"]
@@ -395,6 +411,7 @@ def _augmentation(ref: dict) -> str:
 
     best = ", ".join(f"{label} {_mean_spread(values(s))}" for s, label in settings.items())
     gap = ", ".join(f"{label} {_mean_spread(values(s, 'gap'))}" for s, label in settings.items())
+
     def against_none(setting: str) -> str:
         if min(values(setting)) > max(values("none")):
             return "above it beyond the spread"
@@ -419,14 +436,24 @@ def _resnet(ref: dict) -> str:
     )
 
 
+def _tamu_rows(ref: dict) -> str:
+    """Lab 08: the TAMU table's rows in the reference's first run, ours beside the report's."""
+    rows = ref["runs"][0]["tamu_table"]
+    return ", ".join(f"{r['row'].split()[0]} {r['ours %']:.1f} (report {r['TAMU report %']:.2f})" for r in rows)
+
+
+def _tamu_gains(ref: dict) -> str:
+    """Lab 08's discussion: each row's gain over the one before, ours and the report's, in points."""
+    rows = ref["runs"][0]["tamu_table"][1:]
+    return ", ".join(f"{r['row'].split()[0]} {r['ours, gain']:+.2f} ({r['report, gain']:+.2f})" for r in rows)
+
+
 def _fastnet(ref: dict) -> str:
     """Lab 08: the full recipe's test top-1, its ablation and the TAMU table in the reference's first run."""
     run = ref["runs"][0]
     ablation = {r["setting"]: r["vs full"] for r in run["ablation"] if r["setting"] != "full recipe"}
     rows = ", ".join(f"{name} {100 * gain:+.1f}" for name, gain in ablation.items())
-    tamu = ", ".join(
-        f"{r['row'].split()[0]} {r['ours %']:.1f} (report {r['TAMU report %']:.2f})" for r in run["tamu_table"]
-    )
+    tamu = _tamu_rows(ref)
     return (
         f"test {100 * run['metrics']['test_top1']:.1f}% with TTA, {100 * run['metrics']['test_top1_no_tta']:.1f}% "
         f"without, after {run['train_seconds']:.0f} s of training; points against the full recipe, one seed: {rows}. "
@@ -487,6 +514,19 @@ QUOTED = {
     "lab 03's discussion": ("labs/03_augmentation.ipynb", "03_augmentation", _augmentation),
     "results page, lab 05 quick": ("docs/results.md", "05_regularization", _regularization),
     "results page, lab 06 quick": ("docs/results.md", "06_resnet20", _resnet),
+    "lab 08's discussion": (
+        "labs/08_fast_cifar.ipynb",
+        "08_fast_cifar",
+        lambda r: (
+            f"the rows measured test {_tamu_rows(r)}; each row's gain over the row before, in points, ours (the "
+            f"report's): {_tamu_gains(r)}"
+        ),
+    ),
+    "lab 06's opening": (
+        "labs/06_resnet20.ipynb",
+        "06_resnet20",
+        lambda r: f"an epoch of 30k images took {r['runs'][0]['seconds_per_epoch']:.0f} s in `quick` (its reference)",
+    ),
     "results page, lab 08 quick": ("docs/results.md", "08_fast_cifar", _fastnet),
     "results page, lab 07 quick": (
         "docs/results.md",
@@ -535,7 +575,9 @@ QUOTED = {
             f"best val: random {_metric(r, 'best_random_val_top1')}%, TPE {_metric(r, 'best_tpe_val_top1')}%, "
             f"the best setting retrained: test {_metric(r, 'test_top1')}% over 3 seeds; the TU Wien CNN's sweep: best "
             f"val {_metric(r, 'cnn_best_val_top1')}%, its best setting retrained: test {_metric(r, 'cnn_test_top1')}%, "
-            f"test loss {_metric(r, 'cnn_test_loss', 1, 2)}"
+            f"test loss {_metric(r, 'cnn_test_loss', 1, 2)}; the samplers' best values "
+            + ("differ" if _apart(r, "best_tpe_val_top1", "best_random_val_top1") else "do not differ")
+            + " beyond the spread"
         ),
     ),
 }

@@ -118,6 +118,20 @@ LESSONS = (
         Side(("near_zero", "l2")),
     ),
     Lesson("05_regularization", "lr 0.05 beats lr 0.01", _s05("lr=0.05"), _s05("lr=0.01"), ("quick",)),
+    Lesson(
+        "08_fast_cifar",
+        "the full recipe (SGD-Nesterov) beats AdamW in the ablation",
+        Side(("ablation",), {"setting": "full recipe"}, "mean"),
+        Side(("ablation",), {"setting": "AdamW instead of SGD-Nesterov"}, "mean"),
+        ("quick", "full"),
+    ),
+    Lesson(
+        "08_fast_cifar",
+        "the TAMU table's row #7 (its recipe) beats row #1 (AdamW, batch 1024)",
+        Side(("tamu_table",), {"row": "#7 label smoothing 0.2"}, "ours %"),
+        Side(("tamu_table",), {"row": "#1 AdamW, batch 1024"}, "ours %"),
+        ("quick", "full"),
+    ),
     Lesson("09_convolution", "CustomNet beats SimpleNet", _s09("CustomNet"), _s09("SimpleNet"), ("quick",)),
     Lesson(
         "11_transfer",
