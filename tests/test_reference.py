@@ -215,7 +215,9 @@ def test_a_run_is_drawn_over_the_reference_runs_labelled_by_profile_dataset_and_
     assert labels == [*expected, "your run"]
     assert len(ax.get_lines()) == sum(len(r["runs"]) for r in refs) + 1, "one line per reference seed, and the run"
     assert list(ax.get_lines()[0].get_ydata()) == [row["val_top1"] for row in ref["runs"][0]["history"]]
-    fig = plot_over_references(history, "01_sanity_checks", "cifar10")
+    fig = plot_over_references(history, "01_sanity_checks", "cifar10")  # its quick reference on CIFAR-10
+    assert any(line.get_label().startswith("quick, cifar10, 3 seeds") for line in fig.axes[0].get_lines())
+    fig = plot_over_references(history, "01_sanity_checks", "synthetic")  # no reference of that dataset
     assert "no reference runs" in fig.axes[0].get_title() and len(fig.axes[0].get_lines()) == 1
 
 
@@ -344,7 +346,8 @@ def _regularization(ref: dict) -> str:
             return f"{lr:g} diverged in every seed"
         if diverged and len(ok) == 1:
             return f"{lr:g} diverged in {diverged} seeds and stayed at {100 * ok[0]:.1f}% in the other"
-        return f"{lr:g} {_mean_spread(ok)}" + (f" (diverged in {diverged} seeds)" if diverged else "")
+        seeds = f"{diverged} seed{'s' * (diverged > 1)}"
+        return f"{lr:g} {_mean_spread(ok)}" + (f" (diverged in {seeds})" if diverged else "")
 
     wd = run["config"]["weight_decay"]
     lrs = ", ".join(lr_text(lr) for lr in recipe["lr_sweep"])
@@ -549,6 +552,37 @@ QUOTED = {
         ),
     ),
     "results page, lab 09 quick": ("docs/results.md", "09_convolution", _convolution),
+    "results page, lab 01 quick on CIFAR-10": (
+        "docs/results.md",
+        "01_sanity_checks",
+        lambda r: f"best val {_metric(r, 'best_val_top1')}%, test {_metric(r, 'test_top1')}% over 3 seeds",
+        "cifar10",
+    ),
+    "results page, lab 02 quick on CIFAR-10": ("docs/results.md", "02_lr_schedules", _schedules, "cifar10"),
+    "results page, lab 03 quick on CIFAR-10": ("docs/results.md", "03_augmentation", _augmentation, "cifar10"),
+    "lab 03's discussion on CIFAR-10": ("labs/03_augmentation.ipynb", "03_augmentation", _augmentation, "cifar10"),
+    "results page, lab 05 quick on CIFAR-10": ("docs/results.md", "05_regularization", _regularization, "cifar10"),
+    "lab 05's discussion on CIFAR-10": (
+        "labs/05_regularization.ipynb",
+        "05_regularization",
+        lambda r: (
+            "on CIFAR-10, `-p dataset=cifar10`: "
+            + _mean_spread([x["best_val_top1"] for x in r["runs"][0]["seed_runs"] if x["setting"] == "lr=0.05"])
+            + "%"
+        ),
+        "cifar10",
+    ),
+    "results page, lab 04 quick on CIFAR-10": ("docs/results.md", "04_batchnorm_swish", _batchnorm, "cifar10"),
+    "lab 04's discussion on CIFAR-10": ("labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", _batchnorm, "cifar10"),
+    "results page, lab 10 quick on CIFAR-10": (
+        "docs/results.md",
+        "10_evaluation",
+        lambda r: (
+            f"test top-1 {_metric(r, 'test_top1')}%, top-5 {_metric(r, 'test_top5')}%, macro AUC "
+            f"{_metric(r, 'test_macro_auc', 1, 3)}, ECE {_metric(r, 'test_ece', 1, 3)} over 3 seeds"
+        ),
+        "cifar10",
+    ),
     "results page, lab 10 quick": (
         "docs/results.md",
         "10_evaluation",
@@ -585,8 +619,8 @@ QUOTED = {
 
 @pytest.mark.parametrize("where", sorted(QUOTED))
 def test_quoted_numbers_are_the_references(where):
-    path, lab, make = QUOTED[where]
-    ref = reference.find(lab, "quick", "fashion-mnist")
+    path, lab, make, *dataset = QUOTED[where]  # a fourth element: the reference's dataset (else Fashion-MNIST)
+    ref = reference.find(lab, "quick", *(dataset or ["fashion-mnist"]))
     assert ref is not None, f"{where} quotes {lab}'s quick reference, which is missing"
     text = (REPO / path).read_text(encoding="utf-8")
     if path.endswith(".ipynb"):
