@@ -16,7 +16,7 @@ import sys
 import pytest
 from lab_run import REPO, cli, smoke_output, status
 
-from helpers.course import compare, reference, tables
+from helpers.course import compare, quotes, reference, tables
 from helpers.course.runner import list_labs
 
 LABS = [p.stem for p in list_labs()]
@@ -277,355 +277,64 @@ def test_the_lab_tables_quick_minutes_are_the_references_timed_one_seed_at_a_tim
             )
 
 
-def _mean_spread(values: list[float], scale: float = 100, digits: int = 1) -> str:
-    """Mean ± half the range, as the references compute it (`reference.spread`) and the text writes it."""
-    s = reference.spread(values)
-    return f"{s['mean'] * scale:.{digits}f} ± {s['spread'] * scale:.{digits}f}"
+def test_the_lab_tables_full_cpu_minutes_are_the_references():
+    """A lab's full-profile CPU time in the catalog is its full reference's, where one was made on the CPU."""
+    from helpers import catalog
 
-
-def _metric(ref: dict, name: str, scale: float = 100, digits: int = 1) -> str:
-    return _mean_spread(ref["metrics"][name]["values"], scale, digits)
-
-
-def _transfer_run(ref: dict) -> str:
-    """Lab 11's comparison in the reference's first run (seed 0): test top-1 per method and labels."""
-    run = ref["runs"][0]
-    labels = sorted({r["labels"] for r in run["runs"]})
-
-    def cell(method: str, n: int) -> str:
-        return _mean_spread([r["test_top1"] for r in run["runs"] if r["method"] == method and r["labels"] == n])
-
-    methods = ", ".join(
-        f"{m} " + " / ".join(cell(m, n) for n in labels) + "%" for m in ("scratch", "linear probe", "fine-tune")
-    )
-    return (
-        f"the backbone at {run['metrics']['source_val_top1']:.1%} on the source's validation images) measured, "
-        f"at {' / '.join(map(str, labels))} labels per class: {methods}."
-    )
-
-
-def _setting(ref: dict, setting: str, metric: str = "test_top1", runs: slice = slice(0, 1)) -> str:
-    """A setting's metric over the seed rows a lab records (`runs` of its reference: the first by default)."""
-    return _mean_spread([r[metric] for run in ref["runs"][runs] for r in run["runs"] if r["setting"] == setting])
-
-
-def _schedules(ref: dict) -> str:
-    """Lab 02: each schedule's final val top-1 in the reference's run, and which beat constant beyond the spread."""
-    rows = ref["runs"][0]["runs"]
-    labels = {
-        "constant": "constant",
-        "step": "step",
-        "exponential": "exponential",
-        "warm-up + cosine": "warm-up + cosine",
-        "warm-up + cosine, wd warm-up": "with weight-decay warm-up",
-    }
-
-    def values(setting: str) -> list[float]:
-        return [r["val_top1"] for r in rows if r["setting"] == setting]
-
-    found = ", ".join(f"{label} {_mean_spread(values(name))}" for name, label in labels.items())
-    beyond = [label for name, label in labels.items() if min(values(name)) > max(values("constant"))]
-    return f"final val: {found} (its quick reference, one run of the lab); beyond the spread of constant: " + (
-        ", ".join(beyond) or "none"
-    )
-
-
-def _regularization(ref: dict) -> str:
-    """Lab 05's sweeps in the reference's run: best val by lr and by L2, L1's near-zero weights, dropout."""
-    run = ref["runs"][0]
-    rows, recipe = run["seed_runs"], run["config"]["recipe"]
-
-    def best(setting: str, metric: str = "best_val_top1") -> list[float]:
-        return [r[metric] for r in rows if r["setting"] == setting and r["status"] == "ok"]
-
-    def lr_text(lr) -> str:
-        name = f"lr={lr:g}"
-        diverged = sum(r["status"] == "diverged" for r in rows if r["setting"] == name)
-        ok = best(name)
-        if not ok:
-            return f"{lr:g} diverged in every seed"
-        if diverged and len(ok) == 1:
-            return f"{lr:g} diverged in {diverged} seeds and stayed at {100 * ok[0]:.1f}% in the other"
-        seeds = f"{diverged} seed{'s' * (diverged > 1)}"
-        return f"{lr:g} {_mean_spread(ok)}" + (f" (diverged in {seeds})" if diverged else "")
-
-    wd = run["config"]["weight_decay"]
-    lrs = ", ".join(lr_text(lr) for lr in recipe["lr_sweep"])
-    l2 = ", ".join(f"{w:g} {_mean_spread(best(f'L2={w:g}'))}" for w in recipe["l2_sweep"])
-    zero = run["near_zero"]
-    drop = ", ".join(f"{p:g} {_mean_spread(best(f'dropout {p:g}', 'val_top1'))}" for p in recipe["dropout_sweep"])
-    return (
-        f"best val by lr: {lrs}. By L2 (lr {run['config']['lr']:g}): {l2}. L1 ({recipe['l1_strength']:g}) leaves "
-        f"{100 * zero['l1']:.1f}% of the weights under 1e-3 against {100 * zero['l2']:.1f}% for L2 of the same "
-        f"strength (means over the seeds). Last-epoch val with dropout {drop}, against "
-        f"{_mean_spread(best(f'L2={wd:g}', 'val_top1'))} without (its quick reference, one run of the lab)"
-    )
-
-
-def _verdicts(values, pairs: list[tuple[str, str, str]]) -> str:
-    """Which of `pairs` (label, higher setting, lower setting) are apart beyond the seeds' spread (the ranges
-    do not overlap), and which are not; `values(setting)` gives a setting's per-seed values."""
-    beyond = [label for label, a, b in pairs if min(values(a)) > max(values(b))]
-    within = [label for label, a, b in pairs if label not in beyond]
-    return f"beyond the spread: {', '.join(beyond) or 'none'}; within it: {', '.join(within) or 'none'}"
-
-
-def _apart(ref: dict, a: str, b: str) -> bool:
-    """Whether two headline metrics' ranges over the reference's seeds do not overlap."""
-    x, y = ref["metrics"][a], ref["metrics"][b]
-    return x["min"] > y["max"] or y["min"] > x["max"]
-
-
-def _batchnorm(ref: dict) -> str:
-    """Lab 04: each setting's best val top-1 in the reference's run, and which differences exceed the spread."""
-    rows = ref["runs"][0]["runs"]
-
-    def values(setting: str) -> list[float]:
-        return [r["best_val_top1"] for r in rows if r["setting"] == setting]
-
-    def cell(setting: str) -> str:
-        return _mean_spread(values(setting))
-
-    pairs = [
-        ("BN over no BN at lr 0.01", "BN, ReLU, lr 0.01", "no BN, ReLU, lr 0.01"),
-        ("BN over no BN at lr 0.1", "BN, ReLU, lr 0.1", "no BN, ReLU, lr 0.1"),
-        ("Swish over ReLU at lr 0.1", "BN, Swish, lr 0.1", "BN, ReLU, lr 0.1"),
-    ]
-    return (
-        f"best val: no BN {cell('no BN, ReLU, lr 0.01')} (lr 0.01), {cell('no BN, ReLU, lr 0.1')} (lr 0.1); "
-        f"BN {cell('BN, ReLU, lr 0.01')} (lr 0.01), {cell('BN, ReLU, lr 0.1')} (lr 0.1); BN + Swish "
-        f"{cell('BN, Swish, lr 0.1')} (lr 0.1) (its quick reference, one run of the lab); " + _verdicts(values, pairs)
-    )
-
-
-def _augmentation(ref: dict) -> str:
-    """Lab 03: best val and the clean-train − val gap per setting in the reference's run, and the verdicts."""
-    rows = ref["runs"][0]["runs"]
-    settings = {
-        "none": "none",
-        "crop+flip p=0.5": "crop + flip p = 0.5",
-        "crop+flip p=1": "p = 1",
-        "flip+rotation+resized crop p=1": "TU Wien's flip + rotation + resized crop",
-        "crop+flip once, before training": "crop + flip drawn once before training",
-    }
-
-    def values(setting: str, metric: str = "best_val_top1") -> list[float]:
-        return [r[metric] for r in rows if r["setting"] == setting]
-
-    best = ", ".join(f"{label} {_mean_spread(values(s))}" for s, label in settings.items())
-    gap = ", ".join(f"{label} {_mean_spread(values(s, 'gap'))}" for s, label in settings.items())
-
-    def against_none(setting: str) -> str:
-        if min(values(setting)) > max(values("none")):
-            return "above it beyond the spread"
-        if max(values(setting)) < min(values("none")):
-            return "below it beyond the spread"
-        return "within its spread"
-
-    verdicts = ", ".join(f"{label} {against_none(s)}" for s, label in list(settings.items())[1:])
-    return (
-        f"best val: {best}; clean-train − val gap, points: {gap} (its quick reference, one run of the lab). "
-        f"Against none: {verdicts}"
-    )
-
-
-def _resnet(ref: dict) -> str:
-    """Lab 06: each shortcut option's test top-1 and training seconds in the reference's first run."""
-    runs = {r["run"]: r for r in ref["runs"][0]["runs"]}
-    return (
-        f"test {100 * runs['option A']['test_top1']:.1f}% (A), {100 * runs['option B']['test_top1']:.1f}% (B), in "
-        f"{runs['option A']['seconds']:.0f} and {runs['option B']['seconds']:.0f} s of training with each epoch's "
-        "validation (its quick reference, one seed)"
-    )
-
-
-def _tamu_rows(ref: dict) -> str:
-    """Lab 08: the TAMU table's rows in the reference's first run, ours beside the report's."""
-    rows = ref["runs"][0]["tamu_table"]
-    return ", ".join(f"{r['row'].split()[0]} {r['ours %']:.1f} (report {r['TAMU report %']:.2f})" for r in rows)
-
-
-def _tamu_gains(ref: dict) -> str:
-    """Lab 08's discussion: each row's gain over the one before, ours and the report's, in points."""
-    rows = ref["runs"][0]["tamu_table"][1:]
-    return ", ".join(f"{r['row'].split()[0]} {r['ours, gain']:+.2f} ({r['report, gain']:+.2f})" for r in rows)
-
-
-def _fastnet(ref: dict) -> str:
-    """Lab 08: the full recipe's test top-1, its ablation and the TAMU table in the reference's first run."""
-    run = ref["runs"][0]
-    ablation = {r["setting"]: r["vs full"] for r in run["ablation"] if r["setting"] != "full recipe"}
-    rows = ", ".join(f"{name} {100 * gain:+.1f}" for name, gain in ablation.items())
-    tamu = _tamu_rows(ref)
-    return (
-        f"test {100 * run['metrics']['test_top1']:.1f}% with TTA, {100 * run['metrics']['test_top1_no_tta']:.1f}% "
-        f"without, after {run['train_seconds']:.0f} s of training; points against the full recipe, one seed: {rows}. "
-        f"The TAMU table row by row, 3 epochs a row, test % (the report's val % after 200 epochs): {tamu} (its quick "
-        "reference, one run of the lab)"
-    )
-
-
-def _convolution(ref: dict) -> str:
-    """Lab 09: the memory and time table's largest row and SimpleNet vs CustomNet in the reference's first run."""
-    run = ref["runs"][0]
-    big = max(row["batch"] * row["channels"] * row["size"] ** 2 for row in run["conv_table"])
-    ours, lib = (
-        next(
-            row
-            for row in run["conv_table"]
-            if row["layer"] == layer and row["batch"] * row["channels"] * row["size"] ** 2 == big
+    checked = 0
+    for entry in catalog.LABS:
+        ref = reference.find(entry.name, "full", "cifar10")
+        if ref is None or ref["machine"].get("gpu") or reference.seeds_at_once(ref) != 1:
+            continue
+        minutes = round(reference.minutes_per_run(ref), 1)
+        assert entry.full_cpu_min == minutes, (
+            f"{entry.name}: the catalog says {entry.full_cpu_min} min in full on the CPU, its reference {minutes} "
+            f"min: set full_cpu_min={minutes} in helpers/catalog.py and run `python -m helpers frontdoor`"
         )
-        for layer in ("Conv2D (unfold)", "nn.Conv2d")
-    )
-    nets = {r["setting"]: r for r in run["runs"]}
-    simple, custom = nets["SimpleNet"], nets["CustomNet"]
-    return (
-        f"the unfolded matrix {ours['unfolded MiB (predicted)']:.0f} MiB predicted, "
-        f"{ours['saved for backward MiB']:.1f} MiB saved for backward (nn.Conv2d: {lib['saved for backward MiB']:.0f} "
-        f"MiB) at batch {ours['batch']}, {ours['channels']} channels, {ours['size']}×{ours['size']}; "
-        f"{ours['fwd+bwd ms'] / lib['fwd+bwd ms']:.1f}× slower forward + backward ({ours['fwd+bwd ms']:.0f} vs "
-        f"{lib['fwd+bwd ms']:.0f} ms); val SimpleNet {100 * simple['mean']:.1f} ± {100 * simple['spread']:.1f}%, "
-        f"CustomNet {100 * custom['mean']:.1f} ± {100 * custom['spread']:.1f}% over the lab's {custom['n']} seeds, "
-        f"{simple['params']:,} vs {custom['params']:,} parameters, {simple['s/epoch']:.1f} vs {custom['s/epoch']:.1f} "
-        f"s per epoch; CustomNet test {100 * run['metrics']['test_top1']:.1f}% (its quick reference's first run)"
+        checked += 1
+    assert checked, "no full reference on the CPU: lab 01's is expected (reference/full-cifar10/)"
+
+
+def test_the_results_pages_quick_tables_are_what_the_references_make():
+    text = quotes.RESULTS_PAGE.read_text(encoding="utf-8")
+    assert quotes.results_page(text) == text, (
+        "docs/results.md's quick tables are not what reference/ makes: run `python -m helpers reference --tables`"
     )
 
 
-def _pgd(ref: dict, model: str, eps: float = 0.05) -> str:
-    """Lab 12: the model's test accuracy under PGD at `eps`, over the reference's seeds."""
-    return _mean_spread(
-        [
-            next(c["accuracy"] for c in run["curves"] if (c["model"], c["attack"], c["eps"]) == (model, "PGD", eps))
-            for run in ref["runs"]
-        ]
+def test_a_moved_reference_changes_its_row_and_a_stale_quote_is_named(tmp_path):
+    """The generator reads the file, not a copy of its numbers: move one seed's number and the row moves;
+    a page or lab that still quotes the old numbers is named with the sentence to write."""
+    root = tmp_path / "reference"
+    for path in REFERENCES:
+        (root / path.parent.name).mkdir(parents=True, exist_ok=True)
+        (root / path.parent.name / path.name).write_bytes(path.read_bytes())
+    ref_path = root / "quick-fashion-mnist" / "01_sanity_checks.json"
+    ref = json.loads(ref_path.read_text())
+    before = quotes.quick_table("fashion-mnist", root)
+    ref["metrics"]["test_top1"]["values"][0] -= 0.05
+    ref_path.write_text(json.dumps(ref))
+    after = quotes.quick_table("fashion-mnist", root)
+    (old,) = set(before.splitlines()) - set(after.splitlines())
+    (new,) = set(after.splitlines()) - set(before.splitlines())
+    assert old.startswith("| 01 |") and new.startswith("| 01 |") and old != new
+    assert quotes.stale_quotes() == {}, quotes.stale_quotes()
+    moved = root / "quick-fashion-mnist" / "07_vit.json"
+    vit = json.loads(moved.read_text())
+    for run in vit["runs"][0]["runs"]:
+        run["test_top1"] -= 0.01
+    moved.write_text(json.dumps(vit))
+    problems = quotes.stale_quotes(root)
+    assert set(problems) == {"lab 07's discussion"}, problems
+    assert (
+        "labs/07_vit.ipynb should quote 07_vit's quick reference as: the TU Wien ViT reached test"
+        in (problems["lab 07's discussion"])
     )
 
 
-# Numbers the labs and the results page quote from a reference, as the reference makes them today: a re-made
-# reference whose numbers moved fails here with the sentence to write.
-QUOTED = {
-    "lab 11's discussion": ("labs/11_transfer.ipynb", "11_transfer", _transfer_run),
-    "results page, lab 01 quick": (
-        "docs/results.md",
-        "01_sanity_checks",
-        lambda r: f"best val {_metric(r, 'best_val_top1')}%, test {_metric(r, 'test_top1')}% over 3 seeds",
-    ),
-    "results page, lab 02 quick": ("docs/results.md", "02_lr_schedules", _schedules),
-    "results page, lab 04 quick": ("docs/results.md", "04_batchnorm_swish", _batchnorm),
-    "lab 04's discussion": ("labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", _batchnorm),
-    "results page, lab 03 quick": ("docs/results.md", "03_augmentation", _augmentation),
-    "lab 03's discussion": ("labs/03_augmentation.ipynb", "03_augmentation", _augmentation),
-    "results page, lab 05 quick": ("docs/results.md", "05_regularization", _regularization),
-    "results page, lab 06 quick": ("docs/results.md", "06_resnet20", _resnet),
-    "lab 08's discussion": (
-        "labs/08_fast_cifar.ipynb",
-        "08_fast_cifar",
-        lambda r: (
-            f"the rows measured test {_tamu_rows(r)}; each row's gain over the row before, in points, ours (the "
-            f"report's): {_tamu_gains(r)}"
-        ),
-    ),
-    "lab 06's opening": (
-        "labs/06_resnet20.ipynb",
-        "06_resnet20",
-        lambda r: f"an epoch of 30k images took {r['runs'][0]['seconds_per_epoch']:.0f} s in `quick` (its reference)",
-    ),
-    "results page, lab 08 quick": ("docs/results.md", "08_fast_cifar", _fastnet),
-    "results page, lab 07 quick": (
-        "docs/results.md",
-        "07_vit",
-        lambda r: (
-            f"test UW-Madison {_setting(r, 'uw_madison')}%, TU Wien {_setting(r, 'tu_wien')}% in its quick "
-            f"reference's first run; over its three runs (each on its own 20k images, 9 runs a setting): "
-            f"{_setting(r, 'uw_madison', runs=slice(None))}% and {_setting(r, 'tu_wien', runs=slice(None))}%: no "
-            f"difference beyond the spread. TU Wien with its flip, rotation and resized crop: "
-            f"{_setting(r, 'tu_wien_augmented')}% in the first run, "
-            f"{_setting(r, 'tu_wien_augmented', runs=slice(None))}% over the three"
-        ),
-    ),
-    "lab 07's discussion": (
-        "labs/07_vit.ipynb",
-        "07_vit",
-        lambda r: (
-            f"the TU Wien ViT reached test {_setting(r, 'tu_wien')}% without augmentation and "
-            f"{_setting(r, 'tu_wien_augmented')}% with it"
-        ),
-    ),
-    "results page, lab 09 quick": ("docs/results.md", "09_convolution", _convolution),
-    "results page, lab 01 quick on CIFAR-10": (
-        "docs/results.md",
-        "01_sanity_checks",
-        lambda r: f"best val {_metric(r, 'best_val_top1')}%, test {_metric(r, 'test_top1')}% over 3 seeds",
-        "cifar10",
-    ),
-    "results page, lab 02 quick on CIFAR-10": ("docs/results.md", "02_lr_schedules", _schedules, "cifar10"),
-    "results page, lab 03 quick on CIFAR-10": ("docs/results.md", "03_augmentation", _augmentation, "cifar10"),
-    "lab 03's discussion on CIFAR-10": ("labs/03_augmentation.ipynb", "03_augmentation", _augmentation, "cifar10"),
-    "results page, lab 05 quick on CIFAR-10": ("docs/results.md", "05_regularization", _regularization, "cifar10"),
-    "lab 05's discussion on CIFAR-10": (
-        "labs/05_regularization.ipynb",
-        "05_regularization",
-        lambda r: (
-            "on CIFAR-10, `-p dataset=cifar10`: "
-            + _mean_spread([x["best_val_top1"] for x in r["runs"][0]["seed_runs"] if x["setting"] == "lr=0.05"])
-            + "%"
-        ),
-        "cifar10",
-    ),
-    "results page, lab 04 quick on CIFAR-10": ("docs/results.md", "04_batchnorm_swish", _batchnorm, "cifar10"),
-    "lab 04's discussion on CIFAR-10": ("labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", _batchnorm, "cifar10"),
-    "results page, lab 10 quick on CIFAR-10": (
-        "docs/results.md",
-        "10_evaluation",
-        lambda r: (
-            f"test top-1 {_metric(r, 'test_top1')}%, top-5 {_metric(r, 'test_top5')}%, macro AUC "
-            f"{_metric(r, 'test_macro_auc', 1, 3)}, ECE {_metric(r, 'test_ece', 1, 3)} over 3 seeds"
-        ),
-        "cifar10",
-    ),
-    "results page, lab 10 quick": (
-        "docs/results.md",
-        "10_evaluation",
-        lambda r: (
-            f"test top-1 {_metric(r, 'test_top1')}%, top-5 {_metric(r, 'test_top5')}%, macro AUC "
-            f"{_metric(r, 'test_macro_auc', 1, 3)}, ECE {_metric(r, 'test_ece', 1, 3)} over 3 seeds"
-        ),
-    ),
-    "results page, lab 11 quick": ("docs/results.md", "11_transfer", _transfer_run),
-    "results page, lab 12 quick": (
-        "docs/results.md",
-        "12_interpretation_adversarial",
-        lambda r: (
-            f"val CNN {_metric(r, 'val_top1')}%, ViT {_metric(r, 'vit_val_top1')}%; PGD at ε = 0.05 leaves "
-            f"{_pgd(r, 'CNN')}% (CNN) and {_pgd(r, 'ViT')}% (ViT); adversarial training: under PGD at ε = 0.05 "
-            f"{_metric(r, 'adv_robust_test_top1')}% against {_metric(r, 'std_robust_test_top1')}% for standard "
-            f"training, clean {_metric(r, 'adv_clean_test_top1')}% over 3 seeds"
-        ),
-    ),
-    "results page, lab 13 quick": (
-        "docs/results.md",
-        "13_hparam_search",
-        lambda r: (
-            f"best val: random {_metric(r, 'best_random_val_top1')}%, TPE {_metric(r, 'best_tpe_val_top1')}%, "
-            f"the best setting retrained: test {_metric(r, 'test_top1')}% over 3 seeds; the TU Wien CNN's sweep: best "
-            f"val {_metric(r, 'cnn_best_val_top1')}%, its best setting retrained: test {_metric(r, 'cnn_test_top1')}%, "
-            f"test loss {_metric(r, 'cnn_test_loss', 1, 2)}; the samplers' best values "
-            + ("differ" if _apart(r, "best_tpe_val_top1", "best_random_val_top1") else "do not differ")
-            + " beyond the spread"
-        ),
-    ),
-}
-
-
-@pytest.mark.parametrize("where", sorted(QUOTED))
+@pytest.mark.parametrize("where", sorted(quotes.QUOTES))
 def test_quoted_numbers_are_the_references(where):
-    path, lab, make, *dataset = QUOTED[where]  # a fourth element: the reference's dataset (else Fashion-MNIST)
-    ref = reference.find(lab, "quick", *(dataset or ["fashion-mnist"]))
-    assert ref is not None, f"{where} quotes {lab}'s quick reference, which is missing"
-    text = (REPO / path).read_text(encoding="utf-8")
-    if path.endswith(".ipynb"):
-        import nbformat
-
-        text = "\n".join(c.source for c in nbformat.reads(text, as_version=4).cells if c.cell_type == "markdown")
-    expected = make(ref)
-    assert expected in " ".join(text.split()), f"{path} should quote {lab}'s quick reference as: {expected}"
+    quote = quotes.QUOTES[where]
+    ref = reference.find(quote.lab, quote.profile, quote.dataset)
+    assert ref is not None, f"{where} quotes {quote.lab}'s {quote.profile} reference on {quote.dataset}: missing"
+    assert quote.make(ref) in quotes.prose(REPO / quote.path), quotes.stale_quotes()[where]

@@ -233,16 +233,19 @@ def cmd_reference(args) -> int:
     from helpers.course import reference
 
     if args.tables:
-        from helpers.course import tables
+        from helpers.course import quotes, tables
 
         for path in tables.write_tables():
             print(f"wrote {path}")
+        stale = quotes.stale_quotes()
+        for where, problem in stale.items():
+            print(f"stale quote ({where}): {problem}")
         if not args.labs:
-            return 0
+            return 1 if stale else 0
     if not args.labs or not args.profile:
         raise LabError(
             "Usage: python -m helpers reference LAB [LAB ...] --profile P [--dataset D] [--seeds N], "
-            "or --tables to render docs/generated/ from reference/."
+            "or --tables to render docs/generated/ and the results page's tables from reference/."
         )
     for lab in args.labs:
         path = reference.make(
@@ -394,7 +397,12 @@ def main(argv=None) -> int:
     p.add_argument("--note", default="", help="recorded with the reference, e.g. what else ran on the machine")
     p.add_argument("--timeout", type=float, default=None, help="seconds per run, 0 for none (default: the runner's)")
     p.add_argument("--parallel", action="store_true", help="run the seeds at once (same numbers; shared seconds)")
-    p.add_argument("--tables", action="store_true", help="render docs/generated/*.md from every reference")
+    p.add_argument(
+        "--tables",
+        action="store_true",
+        help="render docs/generated/*.md and docs/results.md's quick tables from every reference, "
+        "and name each quote in the labs that no longer matches its reference",
+    )
     p.set_defaults(func=cmd_reference)
 
     p = sub.add_parser("compare", help="put each lab's results in RUN_DIR beside its reference; flag what moved")

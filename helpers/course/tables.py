@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from helpers.config import PROFILES, REPO
-from helpers.course import reference
+from helpers.course import quotes, reference
 from helpers.course.untrusted import atomic_write_text
 
 OUT_DIR = REPO / "docs" / "generated"
@@ -93,5 +93,7 @@ def render(root: Path = reference.REFERENCE_DIR) -> dict[str, str]:
 
 
 def write_tables(root: Path = reference.REFERENCE_DIR, out: Path = OUT_DIR) -> list[Path]:
+    """Write docs/generated/*.md and the results page's quick tables (helpers.course.quotes)."""
     out.mkdir(parents=True, exist_ok=True)
-    return [atomic_write_text(out / name, text) for name, text in render(root).items()]
+    written = [atomic_write_text(out / name, text) for name, text in render(root).items()]
+    return [*written, quotes.write_results_page(root=root)]
