@@ -35,8 +35,7 @@ LABS = (
         "Sanity checks",
         "shapes, the initial loss, overfitting one batch, a baseline",
         "`initial_loss`, `train_one_epoch`",
-        2,
-        quick_shared=True,
+        0.7,
         full_cpu_min=1.9,
         full_note="30 epochs of SimpleNN on CIFAR-10: 98-101 s of training on the 2-core CPU (its full reference)",
     ),
@@ -104,7 +103,7 @@ LABS = (
         "Evaluating a classifier",
         "confusion, ROC, calibration, early stopping",
         "the confusion matrix, per-class accuracy, ECE",
-        1.3,
+        0.4,
     ),
     Lab(
         "11_transfer",

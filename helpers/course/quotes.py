@@ -108,8 +108,9 @@ def sanity_full(ref: dict) -> str:
     )
 
 
-def schedules(ref: dict) -> str:
-    """Lab 02: each schedule's final val top-1 in the reference's run, and which beat constant beyond the spread."""
+def schedules(ref: dict, key: str = "val_top1") -> str:
+    """Lab 02: each schedule's `key` (final val top-1 by default; best_val_top1: the best epoch's) in the
+    reference's run, and which beat constant beyond the spread."""
     rows = ref["runs"][0]["runs"]
     labels = {
         "constant": "constant",
@@ -120,12 +121,16 @@ def schedules(ref: dict) -> str:
     }
 
     def values(setting: str) -> list[float]:
-        return [r["val_top1"] for r in rows if r["setting"] == setting]
+        return [r[key] for r in rows if r["setting"] == setting]
 
     found = ", ".join(f"{label} {mean_spread(values(name))}" for name, label in labels.items())
     beyond = [label for name, label in labels.items() if min(values(name)) > max(values("constant"))]
-    return f"final val: {found} (its quick reference, one run of the lab); beyond the spread of constant: " + (
-        ", ".join(beyond) or "none"
+    below = [label for name, label in labels.items() if max(values(name)) < min(values("constant"))]
+    what = "final val" if key == "val_top1" else "best val"
+    return (
+        f"{what}: {found} (its {ref['profile']} reference, one run of the lab); beyond the spread of constant: "
+        + (", ".join(beyond) or "none")
+        + (f"; below it beyond the spread: {', '.join(below)}" if below else "")
     )
 
 
