@@ -546,6 +546,23 @@ QUOTES = {
         dataset="cifar10",
         profile="full",
     ),
+    "results page, lab 02 in full, best epoch": Quote(
+        "docs/results.md",
+        "02_lr_schedules",
+        lambda r: schedules(r, "best_val_top1"),
+        dataset="cifar10",
+        profile="full",
+    ),
+    "results page, lab 02 in full, last epoch": Quote(
+        "docs/results.md", "02_lr_schedules", schedules, dataset="cifar10", profile="full"
+    ),
+    "lab 02's discussion, full": Quote(
+        "labs/02_lr_schedules.ipynb",
+        "02_lr_schedules",
+        lambda r: f"{schedules(r, 'best_val_top1')}. At the last epoch, {schedules(r)}",
+        dataset="cifar10",
+        profile="full",
+    ),
     "lab 04's discussion on CIFAR-10": Quote(
         "labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", batchnorm, "cifar10"
     ),
