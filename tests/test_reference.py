@@ -344,3 +344,49 @@ def test_quoted_numbers_are_the_references(where):
     ref = reference.find(quote.lab, quote.profile, quote.dataset)
     assert ref is not None, f"{where} quotes {quote.lab}'s {quote.profile} reference on {quote.dataset}: missing"
     assert quote.make(ref) in quotes.prose(REPO / quote.path), quotes.stale_quotes()[where]
+
+
+def _lab_reference(root, lab: str, settings: dict[str, list[float]]) -> None:
+    """A full CIFAR-10 reference of a lab that runs its settings × seeds inside one run, with these best-val
+    values per seed (and a clean-train − val gap of each less 50 points)."""
+    rows = [
+        {"setting": name, "seed": seed, "best_val_top1": v, "gap": v - 0.5}
+        for name, values in settings.items()
+        for seed, v in enumerate(values)
+    ]
+    ref = {"lab": lab, "profile": "full", "dataset": "cifar10", "metrics": {}, "runs": [{"runs": rows}]}
+    path = reference.path_for(lab, "full", "cifar10", root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(ref))
+
+
+def test_the_report_table_sets_each_setting_against_its_own_labs_baseline(tmp_path):
+    """The Duke rows come from the full references; each comparison is within one lab's run, and its verdict
+    follows the seeds' ranges; a lab without a full reference says how to make one."""
+    _lab_reference(
+        tmp_path,
+        "03_augmentation",
+        {"none": [0.640, 0.650, 0.645], "crop+flip p=1": [0.700, 0.705, 0.710]},
+    )
+    _lab_reference(
+        tmp_path,
+        "04_batchnorm_swish",
+        {
+            "no BN, ReLU, lr 0.01": [0.700, 0.705, 0.710],
+            "BN, ReLU, lr 0.01": [0.706, 0.709, 0.712],
+            "BN, Swish, lr 0.1": [0.690, 0.692, 0.694],
+        },
+    )
+    text = quotes.report_table(tmp_path)
+    assert (
+        "| 03 | SimpleNN, SGD lr 0.01, no augmentation (lab 03's baseline) | 66.1% | "
+        "**64.5 ± 0.5%** (64.0 / 65.0 / 64.5) |" in text
+    )
+    assert "| 04 | crop + flip + BatchNorm + Swish, lr 0.1 | 72.6% | **69.2 ± 0.2%** (69.0 / 69.2 / 69.4) |" in text
+    assert "augmentation +6.0 points (the report: +5.2), beyond the spread" in text
+    assert "BatchNorm on top of augmentation +0.4 points (the report: +0.2), within the spread" in text
+    assert "Swish at lr 0.1 against ReLU at lr 0.01 −1.7 points (the report: +1.1), beyond the spread" in text
+    assert "not measured yet: step decay" in text
+    assert "`python -m helpers reference 02 --profile full --seeds 1`" in text
+    assert "gap at the last epoch, in points: 14.5 ± 0.5 without augmentation, 20.5 ± 0.5 with crop + flip" in text
+    assert "Our means sit from" not in text and "points under the report's one run per setting" in text

@@ -81,7 +81,19 @@ def sanity(ref: dict) -> str:
     return f"best val {metric(ref, 'best_val_top1')}%, test {metric(ref, 'test_top1')}% over {n} seeds"
 
 
-DUKE_BASELINE = 0.661  # the Duke report's SimpleNN on CIFAR-10, best validation accuracy of its one run
+# The Duke report's best validation accuracy (one run each) for the settings the labs run, by (lab, setting as
+# the lab's reference names it). Its baseline without decay is both lab 02's constant and lab 03's none; its
+# crop + flip is lab 03's p = 1 and lab 04's no-BN run at lr 0.01.
+DUKE = {
+    ("01_sanity_checks", "SimpleNN"): 0.6606,
+    ("02_lr_schedules", "constant"): 0.6606,
+    ("02_lr_schedules", "step"): 0.6576,
+    ("03_augmentation", "none"): 0.6606,
+    ("03_augmentation", "crop+flip p=1"): 0.7122,
+    ("04_batchnorm_swish", "no BN, ReLU, lr 0.01"): 0.7122,
+    ("04_batchnorm_swish", "BN, ReLU, lr 0.01"): 0.7144,
+    ("04_batchnorm_swish", "BN, Swish, lr 0.1"): 0.7258,
+}
 
 
 def _span(values: list[float], fmt: str) -> str:
@@ -94,17 +106,17 @@ def sanity_full(ref: dict) -> str:
     runs = ref["runs"]
     best_loss = [min(h["val_loss"] for h in r["history"]) for r in runs]
     low_epoch = [min(r["history"], key=lambda h: h["val_loss"])["epoch"] for r in runs]
-    mean = ref["metrics"]["best_val_top1"]["mean"]
-    short = "beyond" if DUKE_BASELINE > ref["metrics"]["best_val_top1"]["max"] else "within"
+    mean, duke = ref["metrics"]["best_val_top1"]["mean"], DUKE["01_sanity_checks", "SimpleNN"]
+    short = "beyond" if duke > ref["metrics"]["best_val_top1"]["max"] else "within"
     return (
         f"best validation accuracy **{each_seed(ref, 'best_val_top1')}%, {metric(ref, 'best_val_top1')}%** (Duke: "
-        f"{DUKE_BASELINE:.1%}), test accuracy of the last weights {each_seed(ref, 'test_top1')}%, after "
+        f"{duke:.1%}), test accuracy of the last weights {each_seed(ref, 'test_top1')}%, after "
         f"{runs[0]['epochs']} epochs of SimpleNN in {_span([r['train_seconds'] for r in runs], '.0f')} s of training "
         f"each ({_span([r['seconds_per_epoch'] for r in runs], '.1f')} s per epoch). The overfitting picture is the "
         f"report's: validation loss is lowest at epoch {_span(low_epoch, 'd')} ({_span(best_loss, '.2f')}) and then "
         f"climbs to {_span([r['history'][-1]['val_loss'] for r in runs], '.2f')}, while training accuracy keeps "
         f"rising to {_span([100 * r['history'][-1]['train_top1'] for r in runs], '.0f')}%. We fall "
-        f"{100 * (DUKE_BASELINE - mean):.1f} points short of Duke's number, {short} our spread"
+        f"{100 * (duke - mean):.1f} points short of Duke's number, {short} our spread"
     )
 
 
@@ -152,7 +164,7 @@ def augmentation(ref: dict) -> str:
     gap = ", ".join(f"{label} {mean_spread(values(s, 'gap'))}" for s, label in settings.items())
     verdict = ", ".join(f"{label} {against(values(s), values('none'))}" for s, label in list(settings.items())[1:])
     return (
-        f"best val: {best}; clean-train − val gap, points: {gap} (its quick reference, one run of the lab). "
+        f"best val: {best}; clean-train − val gap, points: {gap} (its {ref['profile']} reference, one run of the lab). "
         f"Against none: {verdict}"
     )
 
@@ -175,7 +187,8 @@ def batchnorm(ref: dict) -> str:
     return (
         f"best val: no BN {cell('no BN, ReLU, lr 0.01')} (lr 0.01), {cell('no BN, ReLU, lr 0.1')} (lr 0.1); "
         f"BN {cell('BN, ReLU, lr 0.01')} (lr 0.01), {cell('BN, ReLU, lr 0.1')} (lr 0.1); BN + Swish "
-        f"{cell('BN, Swish, lr 0.1')} (lr 0.1) (its quick reference, one run of the lab); " + verdicts(values, pairs)
+        f"{cell('BN, Swish, lr 0.1')} (lr 0.1) (its {ref['profile']} reference, one run of the lab); "
+        + verdicts(values, pairs)
     )
 
 
@@ -389,6 +402,97 @@ def search(ref: dict) -> str:
     )
 
 
+# -- the results page's table of the Duke report's rows, from the full references ------------------------------
+
+
+def lab_setting(ref: dict, name: str, key: str = "best_val_top1") -> list[float]:
+    """One setting's `key` over the seeds of a lab that runs its settings × seeds inside one run (02–04)."""
+    values = [r[key] for r in ref["runs"][0]["runs"] if r["setting"] == name]
+    if not values:
+        raise ValueError(f"{ref['lab']}'s reference has no setting {name!r}")
+    return values
+
+
+# The table's rows: (lab, setting, the report's setting as the table writes it).
+DUKE_ROWS = (
+    ("03_augmentation", "none", "SimpleNN, SGD lr 0.01, no augmentation (lab 03's baseline)"),
+    ("02_lr_schedules", "step", "the same, LR ×0.9 after epochs 10 and 20"),
+    ("03_augmentation", "crop+flip p=1", "the baseline + random crop (padding 4) and flip"),
+    ("04_batchnorm_swish", "BN, ReLU, lr 0.01", "crop + flip + BatchNorm, lr 0.01"),
+    ("04_batchnorm_swish", "BN, Swish, lr 0.1", "crop + flip + BatchNorm + Swish, lr 0.1"),
+)
+
+# What the report compared, each pair within one lab's reference (one split, the same seeds):
+# (what, lab, the setting, the one it is set against).
+DUKE_COMPARISONS = (
+    ("augmentation", "03_augmentation", "crop+flip p=1", "none"),
+    ("step decay", "02_lr_schedules", "step", "constant"),
+    ("BatchNorm on top of augmentation", "04_batchnorm_swish", "BN, ReLU, lr 0.01", "no BN, ReLU, lr 0.01"),
+    ("Swish at lr 0.1 against ReLU at lr 0.01", "04_batchnorm_swish", "BN, Swish, lr 0.1", "BN, ReLU, lr 0.01"),
+)
+
+
+def _points(value: float) -> str:
+    """A difference in points as the page writes it: signed, one decimal, a true minus, never −0.0."""
+    return f"{round(value, 1) + 0.0:+.1f}".replace("-", "−")
+
+
+def _compared(ref: dict, a: str, b: str) -> tuple[float, bool]:
+    """`a`'s mean best val minus `b`'s, in points, and whether their ranges over the seeds are apart."""
+    x, y = lab_setting(ref, a), lab_setting(ref, b)
+    return 100 * (sum(x) / len(x) - sum(y) / len(y)), min(x) > max(y) or min(y) > max(x)
+
+
+def report_table(root: Path = reference.REFERENCE_DIR) -> str:
+    """The Duke report's rows beside the labs' full references on CIFAR-10, and what they find; a row whose
+    lab has no full reference says so."""
+    lines = ["| lab | the report's setting | Duke (one run) | here (3 seeds) |", "|---|---|---|---|"]
+    under = []
+    for lab, name, written in DUKE_ROWS:
+        ref = reference.find(lab, "full", "cifar10", root)
+        if ref is None:
+            cell = f"no full reference yet (`python -m helpers reference {lab[:2]} --profile full --seeds 1`)"
+        else:
+            values = lab_setting(ref, name)
+            cell = f"**{mean_spread(values)}%** ({' / '.join(f'{100 * v:.1f}' for v in values)})"
+            under.append(100 * (DUKE[lab, name] - sum(values) / len(values)))
+        lines.append(f"| {lab[:2]} | {written} | {DUKE[lab, name]:.1%} | {cell} |")
+    found, missing = [], []
+    for what, lab, a, b in DUKE_COMPARISONS:
+        ref = reference.find(lab, "full", "cifar10", root)
+        if ref is None:
+            missing.append(what)
+            continue
+        ours, beyond = _compared(ref, a, b)
+        theirs = 100 * (DUKE[lab, a] - DUKE[lab, b])
+        found.append(
+            f"{what} {_points(ours)} points (the report: {_points(theirs)}), {'beyond' if beyond else 'within'} "
+            "the spread"
+        )
+    text = "\n".join(lines) + "\n\nWhat the report compared, each pair within one lab's reference: "
+    text += "; ".join(found + ([f"not measured yet: {', '.join(missing)}"] if missing else []))
+    gap = reference.find("03_augmentation", "full", "cifar10", root)
+    if gap is not None:
+        none, crop = (mean_spread(lab_setting(gap, s, "gap")) for s in ("none", "crop+flip p=1"))
+        text += (
+            f". The clean-train − validation gap at the last epoch, in points: {none} without augmentation, "
+            f"{crop} with crop + flip"
+        )
+    if under:
+        text += f". {_against_report(under)}"
+    return text + "."
+
+
+def _against_report(points: list[float]) -> str:
+    """Where the rows' means sit against the report's numbers (`points`: the report's minus ours)."""
+    lo, hi = min(points), max(points)
+    if lo >= 0:
+        return f"Our means sit {_span([lo, hi], '.1f')} points under the report's one run per setting"
+    if hi <= 0:
+        return f"Our means sit {_span([-hi, -lo], '.1f')} points over the report's one run per setting"
+    return f"Our means sit from {-lo:.1f} points over to {hi:.1f} points under the report's one run per setting"
+
+
 # -- the results page's quick tables -------------------------------------------------------------------------
 
 
@@ -474,12 +578,14 @@ def _block(key: str) -> re.Pattern:
 
 
 def results_page(text: str, root: Path = reference.REFERENCE_DIR) -> str:
-    """`text` (the results page) with each marked table re-made from the references."""
-    for dataset in TRAIN_IMAGES:
-        pattern = _block(f"quick-{dataset}")
+    """`text` (the results page) with each marked block re-made from the references."""
+    blocks = {f"quick-{dataset}": lambda d=dataset: quick_table(d, root) for dataset in TRAIN_IMAGES}
+    blocks["full-cifar10"] = lambda: report_table(root)
+    for key, make in blocks.items():
+        pattern = _block(key)
         if not pattern.search(text):
-            raise ValueError(f"{RESULTS_PAGE.name} has no `<!-- results:quick-{dataset}:start -->` block")
-        table = quick_table(dataset, root)
+            raise ValueError(f"{RESULTS_PAGE.name} has no `<!-- results:{key}:start -->` block")
+        table = make()
         text = pattern.sub(lambda m, t=table: m.group(1) + t + m.group(2), text)
     return text
 
