@@ -669,6 +669,12 @@ QUOTES = {
         dataset="cifar10",
         profile="full",
     ),
+    "lab 03's discussion, full": Quote(
+        "labs/03_augmentation.ipynb", "03_augmentation", augmentation, dataset="cifar10", profile="full"
+    ),
+    "results page, lab 03 in full": Quote(
+        "docs/results.md", "03_augmentation", augmentation, dataset="cifar10", profile="full"
+    ),
     "lab 04's discussion on CIFAR-10": Quote(
         "labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", batchnorm, "cifar10"
     ),
