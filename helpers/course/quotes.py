@@ -478,6 +478,19 @@ def report_table(root: Path = reference.REFERENCE_DIR) -> str:
             f". The clean-train − validation gap at the last epoch, in points: {none} without augmentation, "
             f"{crop} with crop + flip"
         )
+    labs = (reference.find(lab, "full", "cifar10", root) for lab in ("03_augmentation", "04_batchnorm_swish"))
+    lab03, lab04 = labs
+    if lab03 is not None and lab04 is not None:
+        x, y = lab_setting(lab04, "no BN, ReLU, lr 0.01"), lab_setting(lab03, "crop+flip p=1")
+        apart = "beyond" if min(x) > max(y) or min(y) > max(x) else "within"
+        text += (
+            f". Lab 04's own crop + flip without BatchNorm at lr 0.01, the baseline of its BN comparison, reaches "
+            f"{mean_spread(x)}% against lab 03's {mean_spread(y)}%, {apart} the spread. The two differ in their "
+            "padding (lab 04's loader pads the uint8 images with black before it normalizes them, as torchvision's "
+            "`RandomCrop` before `Normalize` does; lab 03's crop pads the normalized images with the mean colour, "
+            "as the report cropped after `Normalize`) and in their random draws; which of the two makes the "
+            "difference is not measured"
+        )
     if under:
         text += f". {_against_report(under)}"
     return text + "."
@@ -674,6 +687,12 @@ QUOTES = {
     ),
     "results page, lab 03 in full": Quote(
         "docs/results.md", "03_augmentation", augmentation, dataset="cifar10", profile="full"
+    ),
+    "lab 04's discussion, full": Quote(
+        "labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", batchnorm, dataset="cifar10", profile="full"
+    ),
+    "results page, lab 04 in full": Quote(
+        "docs/results.md", "04_batchnorm_swish", batchnorm, dataset="cifar10", profile="full"
     ),
     "lab 04's discussion on CIFAR-10": Quote(
         "labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", batchnorm, "cifar10"
