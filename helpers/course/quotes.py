@@ -120,10 +120,17 @@ def sanity_full(ref: dict) -> str:
     )
 
 
+def lab_setting(ref: dict, name: str, key: str = "best_val_top1") -> list[float]:
+    """One setting's `key` over the seeds of a lab that runs its settings × seeds inside one run (02–04)."""
+    values = [r[key] for r in ref["runs"][0]["runs"] if r["setting"] == name]
+    if not values:
+        raise ValueError(f"{ref['lab']}'s reference has no setting {name!r}")
+    return values
+
+
 def schedules(ref: dict, key: str = "val_top1") -> str:
     """Lab 02: each schedule's `key` (final val top-1 by default; best_val_top1: the best epoch's) in the
     reference's run, and which beat constant beyond the spread."""
-    rows = ref["runs"][0]["runs"]
     labels = {
         "constant": "constant",
         "step": "step",
@@ -133,7 +140,7 @@ def schedules(ref: dict, key: str = "val_top1") -> str:
     }
 
     def values(setting: str) -> list[float]:
-        return [r[key] for r in rows if r["setting"] == setting]
+        return lab_setting(ref, setting, key)
 
     found = ", ".join(f"{label} {mean_spread(values(name))}" for name, label in labels.items())
     beyond = [label for name, label in labels.items() if min(values(name)) > max(values("constant"))]
@@ -148,7 +155,6 @@ def schedules(ref: dict, key: str = "val_top1") -> str:
 
 def augmentation(ref: dict) -> str:
     """Lab 03: best val and the clean-train − val gap per setting in the reference's run, and the verdicts."""
-    rows = ref["runs"][0]["runs"]
     settings = {
         "none": "none",
         "crop+flip p=0.5": "crop + flip p = 0.5",
@@ -158,7 +164,7 @@ def augmentation(ref: dict) -> str:
     }
 
     def values(setting: str, name: str = "best_val_top1") -> list[float]:
-        return [r[name] for r in rows if r["setting"] == setting]
+        return lab_setting(ref, setting, name)
 
     best = ", ".join(f"{label} {mean_spread(values(s))}" for s, label in settings.items())
     gap = ", ".join(f"{label} {mean_spread(values(s, 'gap'))}" for s, label in settings.items())
@@ -171,10 +177,9 @@ def augmentation(ref: dict) -> str:
 
 def batchnorm(ref: dict) -> str:
     """Lab 04: each setting's best val top-1 in the reference's run, and which differences exceed the spread."""
-    rows = ref["runs"][0]["runs"]
 
     def values(setting: str) -> list[float]:
-        return [r["best_val_top1"] for r in rows if r["setting"] == setting]
+        return lab_setting(ref, setting)
 
     def cell(setting: str) -> str:
         return mean_spread(values(setting))
@@ -405,14 +410,6 @@ def search(ref: dict) -> str:
 # -- the results page's table of the Duke report's rows, from the full references ------------------------------
 
 
-def lab_setting(ref: dict, name: str, key: str = "best_val_top1") -> list[float]:
-    """One setting's `key` over the seeds of a lab that runs its settings × seeds inside one run (02–04)."""
-    values = [r[key] for r in ref["runs"][0]["runs"] if r["setting"] == name]
-    if not values:
-        raise ValueError(f"{ref['lab']}'s reference has no setting {name!r}")
-    return values
-
-
 # The table's rows: (lab, setting, the report's setting as the table writes it).
 DUKE_ROWS = (
     ("03_augmentation", "none", "SimpleNN, SGD lr 0.01, no augmentation (lab 03's baseline)"),
@@ -437,10 +434,15 @@ def _points(value: float) -> str:
     return f"{round(value, 1) + 0.0:+.1f}".replace("-", "−")
 
 
+def _apart(x: list[float], y: list[float]) -> bool:
+    """Whether two settings' ranges over the seeds do not overlap."""
+    return min(x) > max(y) or min(y) > max(x)
+
+
 def _compared(ref: dict, a: str, b: str) -> tuple[float, bool]:
     """`a`'s mean best val minus `b`'s, in points, and whether their ranges over the seeds are apart."""
     x, y = lab_setting(ref, a), lab_setting(ref, b)
-    return 100 * (sum(x) / len(x) - sum(y) / len(y)), min(x) > max(y) or min(y) > max(x)
+    return 100 * (sum(x) / len(x) - sum(y) / len(y)), _apart(x, y)
 
 
 def report_table(root: Path = reference.REFERENCE_DIR) -> str:
@@ -482,7 +484,7 @@ def report_table(root: Path = reference.REFERENCE_DIR) -> str:
     lab03, lab04 = labs
     if lab03 is not None and lab04 is not None:
         x, y = lab_setting(lab04, "no BN, ReLU, lr 0.01"), lab_setting(lab03, "crop+flip p=1")
-        apart = "beyond" if min(x) > max(y) or min(y) > max(x) else "within"
+        apart = "beyond" if _apart(x, y) else "within"
         text += (
             f". Lab 04's own crop + flip without BatchNorm at lr 0.01, the baseline of its BN comparison, reaches "
             f"{mean_spread(x)}% against lab 03's {mean_spread(y)}%, {apart} the spread. The two differ in their "
