@@ -102,7 +102,7 @@ LABS = (
         "Convolution from scratch",
         "im2col, gradcheck, a layer's time and memory",
         "`conv2d_unfold`",
-        4.4,
+        3.4,
     ),
     Lab(
         "10_evaluation",
@@ -116,14 +116,14 @@ LABS = (
         "Transfer learning",
         "scratch vs linear probe vs fine-tuning with few labels",
         "`replace_head`, `freeze_all_but_head`, `make_optimizer`",
-        4.2,
+        2.1,
     ),
     Lab(
         "12_interpretation_adversarial",
         "Interpretation and adversarial examples",
         "saliency, Grad-CAM, attention rollout, FGSM and PGD, adversarial training",
         "`attention_rollout`, `fgsm`, `pgd`",
-        4.0,
+        3.1,
     ),
     Lab(
         "13_hparam_search",
