@@ -448,10 +448,11 @@ def _compared(ref: dict, a: str, b: str) -> tuple[float, bool]:
 def report_table(root: Path = reference.REFERENCE_DIR) -> str:
     """The Duke report's rows beside the labs' full references on CIFAR-10, and what they find; a row whose
     lab has no full reference says so."""
+    refs = {lab: reference.find(lab, "full", "cifar10", root) for lab, _, _ in DUKE_ROWS}
     lines = ["| lab | the report's setting | Duke (one run) | here (3 seeds) |", "|---|---|---|---|"]
     under = []
     for lab, name, written in DUKE_ROWS:
-        ref = reference.find(lab, "full", "cifar10", root)
+        ref = refs[lab]
         if ref is None:
             cell = f"no full reference yet (`python -m helpers reference {lab[:2]} --profile full --seeds 1`)"
         else:
@@ -461,7 +462,7 @@ def report_table(root: Path = reference.REFERENCE_DIR) -> str:
         lines.append(f"| {lab[:2]} | {written} | {DUKE[lab, name]:.1%} | {cell} |")
     found, missing = [], []
     for what, lab, a, b in DUKE_COMPARISONS:
-        ref = reference.find(lab, "full", "cifar10", root)
+        ref = refs[lab]
         if ref is None:
             missing.append(what)
             continue
@@ -473,15 +474,13 @@ def report_table(root: Path = reference.REFERENCE_DIR) -> str:
         )
     text = "\n".join(lines) + "\n\nWhat the report compared, each pair within one lab's reference: "
     text += "; ".join(found + ([f"not measured yet: {', '.join(missing)}"] if missing else []))
-    gap = reference.find("03_augmentation", "full", "cifar10", root)
-    if gap is not None:
-        none, crop = (mean_spread(lab_setting(gap, s, "gap")) for s in ("none", "crop+flip p=1"))
+    lab03, lab04 = refs["03_augmentation"], refs["04_batchnorm_swish"]
+    if lab03 is not None:
+        none, crop = (mean_spread(lab_setting(lab03, s, "gap")) for s in ("none", "crop+flip p=1"))
         text += (
             f". The clean-train − validation gap at the last epoch, in points: {none} without augmentation, "
             f"{crop} with crop + flip"
         )
-    labs = (reference.find(lab, "full", "cifar10", root) for lab in ("03_augmentation", "04_batchnorm_swish"))
-    lab03, lab04 = labs
     if lab03 is not None and lab04 is not None:
         x, y = lab_setting(lab04, "no BN, ReLU, lr 0.01"), lab_setting(lab03, "crop+flip p=1")
         apart = "beyond" if _apart(x, y) else "within"
