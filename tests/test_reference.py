@@ -390,3 +390,58 @@ def test_the_report_table_sets_each_setting_against_its_own_labs_baseline(tmp_pa
     assert "`python -m helpers reference 02 --profile full --seeds 1`" in text
     assert "gap at the last epoch, in points: 14.5 ± 0.5 without augmentation, 20.5 ± 0.5 with crop + flip" in text
     assert "Our means sit from" not in text and "points under the report's one run per setting" in text
+
+
+def _sweep_reference(root, settings: dict[str, list[float | None]]) -> None:
+    """A full CIFAR-10 reference of lab 05 with these best-val values per seed (None: the seed diverged); each
+    run ends 2 points under its best epoch and trains to 20 points over it."""
+    rows = [
+        {"setting": name, "seed": seed, "status": "ok", "best_val_top1": v, "val_top1": v - 0.02, "train_top1": v + 0.2}
+        if v is not None
+        else {"setting": name, "seed": seed, "status": "diverged"}
+        for name, values in settings.items()
+        for seed, v in enumerate(values)
+    ]
+    recipe = {"lr_sweep": [1, 0.05, 0.01, 0.005], "l2_sweep": [0.001, 1e-05, 0.0]}
+    run = {"seed_runs": rows, "config": {"recipe": recipe, "lr": 0.05, "weight_decay": 1e-4}}
+    ref = {"lab": "05_regularization", "profile": "full", "dataset": "cifar10", "metrics": {}, "runs": [run]}
+    path = reference.path_for("05_regularization", "full", "cifar10", root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(ref))
+
+
+def test_the_sweep_table_names_the_best_setting_and_sets_the_reports_best_against_it(tmp_path):
+    """Lab 05's sweeps: the best setting by mean, the others within or beyond its range, diverged seeds said,
+    and the report's best against ours; without the reference, rows that say how to make it."""
+    assert "no full reference yet (`python -m helpers reference 05 --profile full --seeds 1`)" in quotes.sweep_table(
+        tmp_path
+    )
+    _sweep_reference(
+        tmp_path,
+        {
+            "lr=1": [None, None, 0.10],
+            "lr=0.05": [0.60, 0.61, 0.62],
+            "lr=0.005": [0.64, 0.65, 0.66],
+            "lr=0.01": [0.60, 0.61, 0.62],
+            "L2=0.001": [0.62, 0.63, 0.64],
+            "L2=1e-05": [0.60, 0.61, 0.63],
+            "L2=0": [0.60, 0.60, 0.60],
+        },
+    )
+    text = quotes.sweep_table(tmp_path)
+    assert "best **0.005: 65.0 ± 1.0%** (64.0 / 65.0 / 66.0); under it beyond the spread: 1 diverged in 2 seeds" in text
+    assert "0.05 61.0 ± 1.0, 0.01 61.0 ± 1.0 |" in text
+    assert "best **0.001: 63.0 ± 1.0%** (62.0 / 63.0 / 64.0); within its spread: 1e-05 61.3 ± 1.5; under it" in text
+    assert (
+        "the report's best rate, 0.05, reaches 61.0 ± 1.0%, 4.0 points under our best, 0.005, beyond the spread" in text
+    )
+    assert "the report's best L2 strength, 1e-05, reaches 61.3 ± 1.5%, 1.7 points under our best, 0.001, within" in text
+    assert "sits 2.0 points under the best epoch's" in text
+    assert "in points, by L2 strength: 0.001 22.0 ± 0.0, 1e-05 22.0 ± 0.0, 0 22.0 ± 0.0." in text
+    assert "lab 03's baseline again" not in text  # no lab 03 reference to set it against
+    _lab_reference(tmp_path, "03_augmentation", {"none": [0.60, 0.61, 0.62]})
+    assert "lab 03's baseline again (the same recipe, split and seeds): 60.0 / 61.0 / 62.0, the same to the digit" in (
+        quotes.sweep_table(tmp_path)
+    )
+    _lab_reference(tmp_path, "03_augmentation", {"none": [0.60, 0.61, 0.63]})
+    assert "60.0 / 61.0 / 62.0 against lab 03's 60.0 / 61.0 / 63.0." in quotes.sweep_table(tmp_path)

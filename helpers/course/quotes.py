@@ -197,42 +197,49 @@ def batchnorm(ref: dict) -> str:
     )
 
 
+def _sweep(run: dict, name: str, key: str = "best_val_top1") -> list[float]:
+    """One of lab 05's settings: `key` over the seeds that trained (not the diverged ones)."""
+    return [r[key] for r in run["seed_runs"] if r["setting"] == name and r["status"] == "ok"]
+
+
+def _sweep_value(run: dict, name: str, label: str) -> str:
+    """A setting of lab 05's sweeps as the tables write it: its best val, or how its seeds diverged."""
+    diverged = sum(r["status"] == "diverged" for r in run["seed_runs"] if r["setting"] == name)
+    ok = _sweep(run, name)
+    if not ok:
+        return f"{label} diverged in every seed"
+    if diverged and len(ok) == 1:
+        return f"{label} diverged in {diverged} seeds and stayed at {100 * ok[0]:.1f}% in the other"
+    seeds = f"{diverged} seed{'s' * (diverged > 1)}"
+    return f"{label} {mean_spread(ok)}" + (f" (diverged in {seeds})" if diverged else "")
+
+
+def _top(names: dict[str, list[float]]) -> tuple[str, list[str]]:
+    """The setting with the highest mean among those that trained in two seeds or more, and the others whose
+    range reaches into its range."""
+    trained = {k: v for k, v in names.items() if len(v) >= 2}
+    winner = max(trained, key=lambda k: sum(trained[k]) / len(trained[k]))
+    close = [k for k, v in trained.items() if k != winner and max(v) >= min(trained[winner])]
+    return winner, close
+
+
 def regularization(ref: dict) -> str:
     """Lab 05's sweeps in the reference's run: best val by lr and by L2, L1's near-zero weights, dropout,
     and which settings stand apart beyond the spread."""
     run = ref["runs"][0]
-    rows, recipe = run["seed_runs"], run["config"]["recipe"]
+    recipe = run["config"]["recipe"]
 
     def best(setting: str, name: str = "best_val_top1") -> list[float]:
-        return [r[name] for r in rows if r["setting"] == setting and r["status"] == "ok"]
-
-    def lr_text(lr) -> str:
-        name = f"lr={lr:g}"
-        diverged = sum(r["status"] == "diverged" for r in rows if r["setting"] == name)
-        ok = best(name)
-        if not ok:
-            return f"{lr:g} diverged in every seed"
-        if diverged and len(ok) == 1:
-            return f"{lr:g} diverged in {diverged} seeds and stayed at {100 * ok[0]:.1f}% in the other"
-        seeds = f"{diverged} seed{'s' * (diverged > 1)}"
-        return f"{lr:g} {mean_spread(ok)}" + (f" (diverged in {seeds})" if diverged else "")
-
-    def top(names: dict) -> tuple:
-        """The setting with the highest mean among those that trained in two seeds or more, and the
-        others whose range reaches into its range."""
-        trained = {k: v for k, v in names.items() if len(v) >= 2}
-        winner = max(trained, key=lambda k: sum(trained[k]) / len(trained[k]))
-        close = [k for k, v in trained.items() if k != winner and max(v) >= min(trained[winner])]
-        return winner, close
+        return _sweep(run, setting, name)
 
     wd = run["config"]["weight_decay"]
-    lrs = ", ".join(lr_text(lr) for lr in recipe["lr_sweep"])
+    lrs = ", ".join(_sweep_value(run, f"lr={lr:g}", f"{lr:g}") for lr in recipe["lr_sweep"])
     l2 = ", ".join(f"{w:g} {mean_spread(best(f'L2={w:g}'))}" for w in recipe["l2_sweep"])
     zero = run["near_zero"]
     without = best(f"L2={wd:g}", "val_top1")
     drop = ", ".join(f"{p:g} {mean_spread(best(f'dropout {p:g}', 'val_top1'))}" for p in recipe["dropout_sweep"])
-    lr_best, lr_close = top({f"{lr:g}": best(f"lr={lr:g}") for lr in recipe["lr_sweep"]})
-    l2_best, l2_close = top({f"{w:g}": best(f"L2={w:g}") for w in recipe["l2_sweep"]})
+    lr_best, lr_close = _top({f"{lr:g}": best(f"lr={lr:g}") for lr in recipe["lr_sweep"]})
+    l2_best, l2_close = _top({f"{w:g}": best(f"L2={w:g}") for w in recipe["l2_sweep"]})
     drop_verdict = ", ".join(
         f"{p:g} {against(best(f'dropout {p:g}', 'val_top1'), without, 'no dropout')}" for p in recipe["dropout_sweep"]
     )
@@ -240,7 +247,7 @@ def regularization(ref: dict) -> str:
         f"best val by lr: {lrs}. By L2 (lr {run['config']['lr']:g}): {l2}. L1 ({recipe['l1_strength']:g}) leaves "
         f"{100 * zero['l1']:.1f}% of the weights under 1e-3 against {100 * zero['l2']:.1f}% for L2 of the same "
         f"strength (means over the seeds). Last-epoch val with dropout {drop}, against {mean_spread(without)} "
-        f"without (its quick reference, one run of the lab). The best rate is {lr_best}, "
+        f"without (its {ref['profile']} reference, one run of the lab). The best rate is {lr_best}, "
         + (f"within the spread of {', '.join(lr_close)}" if lr_close else "beyond the spread of every other")
         + f"; the best L2 strength is {l2_best}, "
         + (f"within the spread of {', '.join(l2_close)}" if l2_close else "beyond the spread of every other")
@@ -507,6 +514,87 @@ def _against_report(points: list[float]) -> str:
     return f"Our means sit from {-lo:.1f} points over to {hi:.1f} points under the report's one run per setting"
 
 
+# Lab 05's sweeps as the report ran them; it gave only the best setting of each, no accuracy:
+# (what is swept, the recipe's list, the setting's name in the reference, the report's sweep, its best).
+DUKE_SWEEPS = (
+    (
+        "rate",
+        "lr_sweep",
+        "lr={:g}",
+        "SimpleNN without augmentation, lr swept over 1, 0.1, 0.05, 0.01, 0.005, 0.001",
+        0.05,
+    ),
+    ("L2 strength", "l2_sweep", "L2={:g}", "the same at lr 0.05, L2 swept over 1e-2, 1e-3, 1e-4, 1e-5, 0", 1e-5),
+)
+
+
+def _sweep_cell(run: dict, key: str, name: str) -> tuple[str, str]:
+    """A sweep's cell in the table (its best setting, those within its spread, those under it) and the best."""
+    labels = {f"{v:g}": name.format(v) for v in run["config"]["recipe"][key]}
+    values = {label: _sweep(run, setting) for label, setting in labels.items()}
+    best, close = _top(values)
+    under = [label for label in labels if label != best and label not in close]
+    cell = f"best **{best}: {mean_spread(values[best])}%** ({' / '.join(f'{100 * v:.1f}' for v in values[best])})"
+    if close:
+        cell += "; within its spread: " + ", ".join(_sweep_value(run, labels[k], k) for k in close)
+    if under:
+        cell += "; under it beyond the spread: " + ", ".join(_sweep_value(run, labels[k], k) for k in under)
+    return cell, best
+
+
+def sweep_table(root: Path = reference.REFERENCE_DIR) -> str:
+    """Lab 05's lr and L2 sweeps from its full reference, beside the report's best settings, and what they
+    find; without the reference, rows that say so."""
+    ref = reference.find("05_regularization", "full", "cifar10", root)
+    lines = ["| lab | the report's sweep | Duke's best | here (3 seeds): the best, and the rest |", "|---|---|---|---|"]
+    if ref is None:
+        for _, _, _, written, duke in DUKE_SWEEPS:
+            cell = "no full reference yet (`python -m helpers reference 05 --profile full --seeds 1`)"
+            lines.append(f"| 05 | {written} | {duke:g} | {cell} |")
+        return "\n".join(lines)
+    run = ref["runs"][0]
+    found = []
+    for what, key, name, written, duke in DUKE_SWEEPS:
+        cell, best = _sweep_cell(run, key, name)
+        lines.append(f"| 05 | {written} | {duke:g} | {cell} |")
+        theirs, ours = _sweep(run, name.format(duke)), _sweep(run, name.format(float(best)))
+        if best == f"{duke:g}":
+            found.append(f"the report's best {what}, {duke:g}, is ours too")
+        else:
+            gap = 100 * (sum(ours) / len(ours) - sum(theirs) / len(theirs))
+            found.append(
+                f"the report's best {what}, {duke:g}, reaches {mean_spread(theirs)}%, {gap:.1f} points under our "
+                f"best, {best}, {'beyond' if _apart(ours, theirs) else 'within'} the spread"
+            )
+    lr = run["config"]["lr"]
+    at = [r for r in run["seed_runs"] if r["setting"] == f"lr={lr:g}" and r["status"] == "ok"]
+
+    def gap(name: str) -> str:
+        train, val = _sweep(run, name, "train_top1"), _sweep(run, name, "val_top1")
+        return mean_spread([t - v for t, v in zip(train, val, strict=True)])
+
+    gaps = ", ".join(f"{w:g} {gap(f'L2={w:g}')}" for w in run["config"]["recipe"]["l2_sweep"])
+    text = (
+        "\n".join(lines)
+        + "\n\nIn lab 05's full reference, "
+        + "; ".join(found)
+        + f". At lr {lr:g} the last epoch's validation accuracy sits "
+        + _span([100 * (r["best_val_top1"] - r["val_top1"]) for r in at], ".1f")
+        + " points under the best epoch's. The last epoch's running training accuracy over its validation "
+        + f"accuracy, in points, by L2 strength: {gaps}"
+    )
+    baseline = reference.find("03_augmentation", "full", "cifar10", root)
+    if baseline is not None:
+        ours, theirs = _sweep(run, "lr=0.01"), lab_setting(baseline, "none")
+        seeds = " / ".join(f"{100 * v:.1f}" for v in ours)
+        text += f". Lab 05's lr 0.01 runs are lab 03's baseline again (the same recipe, split and seeds): {seeds}" + (
+            ", the same to the digit in every seed"
+            if [round(v, 4) for v in ours] == [round(v, 4) for v in theirs]
+            else f" against lab 03's {' / '.join(f'{100 * v:.1f}' for v in theirs)}"
+        )
+    return text + "."
+
+
 # -- the results page's quick tables -------------------------------------------------------------------------
 
 
@@ -595,6 +683,7 @@ def results_page(text: str, root: Path = reference.REFERENCE_DIR) -> str:
     """`text` (the results page) with each marked block re-made from the references."""
     blocks = {f"quick-{dataset}": lambda d=dataset: quick_table(d, root) for dataset in TRAIN_IMAGES}
     blocks["full-cifar10"] = lambda: report_table(root)
+    blocks["full-cifar10-sweeps"] = lambda: sweep_table(root)
     for key, make in blocks.items():
         pattern = _block(key)
         if not pattern.search(text):
@@ -694,6 +783,12 @@ QUOTES = {
     ),
     "results page, lab 04 in full": Quote(
         "docs/results.md", "04_batchnorm_swish", batchnorm, dataset="cifar10", profile="full"
+    ),
+    "lab 05's discussion, full": Quote(
+        "labs/05_regularization.ipynb", "05_regularization", regularization, dataset="cifar10", profile="full"
+    ),
+    "results page, lab 05 in full": Quote(
+        "docs/results.md", "05_regularization", regularization, dataset="cifar10", profile="full"
     ),
     "lab 04's discussion on CIFAR-10": Quote(
         "labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", batchnorm, "cifar10"
