@@ -710,7 +710,12 @@ class Quote:
 
 
 QUOTES = {
-    "lab 11's discussion": Quote("labs/11_transfer.ipynb", "11_transfer", transfer),
+    "lab 11's discussion": Quote(
+        "labs/11_transfer.ipynb", "11_transfer", lambda r: f"{transfer(r)} {transfer_verdict(r)}"
+    ),
+    "lab 11's discussion on CIFAR-10": Quote(
+        "labs/11_transfer.ipynb", "11_transfer", lambda r: f"{transfer(r)} {transfer_verdict(r)}", "cifar10"
+    ),
     "lab 04's discussion": Quote("labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", batchnorm),
     "lab 03's discussion": Quote("labs/03_augmentation.ipynb", "03_augmentation", augmentation),
     "lab 08's discussion": Quote(
