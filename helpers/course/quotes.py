@@ -44,9 +44,14 @@ def metric(ref: dict, name: str, scale: float = 100, digits: int = 1) -> str:
     return mean_spread(ref["metrics"][name]["values"], scale, digits)
 
 
+def seeds(values: list[float]) -> str:
+    """Each seed's value in percent, `64.3 / 64.5 / 64.7`."""
+    return " / ".join(f"{100 * v:.1f}" for v in values)
+
+
 def each_seed(ref: dict, name: str) -> str:
-    """A headline metric's value in each seed, `64.3 / 64.5 / 64.7`."""
-    return " / ".join(f"{100 * v:.1f}" for v in ref["metrics"][name]["values"])
+    """A headline metric's value in each seed."""
+    return seeds(ref["metrics"][name]["values"])
 
 
 def against(values: list[float], other: list[float], it: str = "it") -> str:
@@ -210,8 +215,8 @@ def _sweep_value(run: dict, name: str, label: str) -> str:
         return f"{label} diverged in every seed"
     if diverged and len(ok) == 1:
         return f"{label} diverged in {diverged} seeds and stayed at {100 * ok[0]:.1f}% in the other"
-    seeds = f"{diverged} seed{'s' * (diverged > 1)}"
-    return f"{label} {mean_spread(ok)}" + (f" (diverged in {seeds})" if diverged else "")
+    count = f"{diverged} seed{'s' * (diverged > 1)}"
+    return f"{label} {mean_spread(ok)}" + (f" (diverged in {count})" if diverged else "")
 
 
 def _top(names: dict[str, list[float]]) -> tuple[str, list[str]]:
@@ -464,7 +469,7 @@ def report_table(root: Path = reference.REFERENCE_DIR) -> str:
             cell = f"no full reference yet (`python -m helpers reference {lab[:2]} --profile full --seeds 1`)"
         else:
             values = lab_setting(ref, name)
-            cell = f"**{mean_spread(values)}%** ({' / '.join(f'{100 * v:.1f}' for v in values)})"
+            cell = f"**{mean_spread(values)}%** ({seeds(values)})"
             under.append(100 * (DUKE[lab, name] - sum(values) / len(values)))
         lines.append(f"| {lab[:2]} | {written} | {DUKE[lab, name]:.1%} | {cell} |")
     found, missing = [], []
@@ -534,7 +539,7 @@ def _sweep_cell(run: dict, key: str, name: str) -> tuple[str, str]:
     values = {label: _sweep(run, setting) for label, setting in labels.items()}
     best, close = _top(values)
     under = [label for label in labels if label != best and label not in close]
-    cell = f"best **{best}: {mean_spread(values[best])}%** ({' / '.join(f'{100 * v:.1f}' for v in values[best])})"
+    cell = f"best **{best}: {mean_spread(values[best])}%** ({seeds(values[best])})"
     if close:
         cell += "; within its spread: " + ", ".join(_sweep_value(run, labels[k], k) for k in close)
     if under:
@@ -586,11 +591,10 @@ def sweep_table(root: Path = reference.REFERENCE_DIR) -> str:
     baseline = reference.find("03_augmentation", "full", "cifar10", root)
     if baseline is not None:
         ours, theirs = _sweep(run, "lr=0.01"), lab_setting(baseline, "none")
-        seeds = " / ".join(f"{100 * v:.1f}" for v in ours)
-        text += f". Lab 05's lr 0.01 runs are lab 03's baseline again (the same recipe, split and seeds): {seeds}" + (
-            ", the same to the digit in every seed"
-            if [round(v, 4) for v in ours] == [round(v, 4) for v in theirs]
-            else f" against lab 03's {' / '.join(f'{100 * v:.1f}' for v in theirs)}"
+        same = [round(v, 4) for v in ours] == [round(v, 4) for v in theirs]
+        text += (
+            f". Lab 05's lr 0.01 runs are lab 03's baseline again (the same recipe, split and seeds): {seeds(ours)}"
+            + (", the same to the digit in every seed" if same else f" against lab 03's {seeds(theirs)}")
         )
     return text + "."
 
