@@ -387,6 +387,11 @@ def transfer_verdict(ref: dict) -> str:
     return f"Against scratch: {method('linear probe', 'the linear probe')}; {method('fine-tune', 'fine-tuning')}"
 
 
+def transfer_found(ref: dict) -> str:
+    """Lab 11: what the reference's first run measured, and where each method sits against scratch."""
+    return f"{transfer(ref)} {transfer_verdict(ref)}"
+
+
 def pgd(ref: dict, model: str, eps: float = 0.05) -> str:
     """Lab 12: the model's test accuracy under PGD at `eps`, over the reference's seeds."""
     return mean_spread(
@@ -572,7 +577,8 @@ def sweep_table(root: Path = reference.REFERENCE_DIR) -> str:
                 f"best, {best}, {'beyond' if _apart(ours, theirs) else 'within'} the spread"
             )
     lr = run["config"]["lr"]
-    at = [r for r in run["seed_runs"] if r["setting"] == f"lr={lr:g}" and r["status"] == "ok"]
+    at = f"lr={lr:g}"
+    fell = zip(_sweep(run, at), _sweep(run, at, "val_top1"), strict=True)
 
     def gap(name: str) -> str:
         train, val = _sweep(run, name, "train_top1"), _sweep(run, name, "val_top1")
@@ -584,7 +590,7 @@ def sweep_table(root: Path = reference.REFERENCE_DIR) -> str:
         + "\n\nIn lab 05's full reference, "
         + "; ".join(found)
         + f". At lr {lr:g} the last epoch's validation accuracy sits "
-        + _span([100 * (r["best_val_top1"] - r["val_top1"]) for r in at], ".1f")
+        + _span([100 * (peak - last) for peak, last in fell], ".1f")
         + " points under the best epoch's. The last epoch's running training accuracy over its validation "
         + f"accuracy, in points, by L2 strength: {gaps}"
     )
@@ -640,7 +646,7 @@ ROWS = {
     ),
     "11_transfer": Row(
         "pretrain on 5 classes, then 10 / 100 / 1000 labels per target class × 3 seeds",
-        lambda r: f"its quick reference's first run ({transfer(r)} {transfer_verdict(r)}",
+        lambda r: f"its quick reference's first run ({transfer_found(r)}",
     ),
     "12_interpretation_adversarial": Row(
         "SmallCNN and ViT attacked with your FGSM and PGD (random start, restarts); adversarial training × 3 seeds",
@@ -714,12 +720,8 @@ class Quote:
 
 
 QUOTES = {
-    "lab 11's discussion": Quote(
-        "labs/11_transfer.ipynb", "11_transfer", lambda r: f"{transfer(r)} {transfer_verdict(r)}"
-    ),
-    "lab 11's discussion on CIFAR-10": Quote(
-        "labs/11_transfer.ipynb", "11_transfer", lambda r: f"{transfer(r)} {transfer_verdict(r)}", "cifar10"
-    ),
+    "lab 11's discussion": Quote("labs/11_transfer.ipynb", "11_transfer", transfer_found),
+    "lab 11's discussion on CIFAR-10": Quote("labs/11_transfer.ipynb", "11_transfer", transfer_found, "cifar10"),
     "lab 04's discussion": Quote("labs/04_batchnorm_swish.ipynb", "04_batchnorm_swish", batchnorm),
     "lab 03's discussion": Quote("labs/03_augmentation.ipynb", "03_augmentation", augmentation),
     "lab 08's discussion": Quote(
